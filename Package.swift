@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libtorch from Debian's libtorch-dev keeps its C++ API headers outside the default path.
+let torchInclude = "/usr/include/torch/csrc/api/include"
+
+let package = Package(
+    name: "ChatCast",
+    products: [
+        // Plugin file names must be libgstNAME.so with NAME matching GST_PLUGIN_DEFINE.
+        .library(name: "gstswiftyolo", type: .dynamic, targets: ["GstSwiftYoloEntry", "GstSwiftYolo"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CGStreamer", pkgConfig: "gstreamer-video-1.0",
+                       providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
+        .systemLibrary(name: "CGstCheck", pkgConfig: "gstreamer-check-1.0",
+                       providers: [.apt(["libgstreamer1.0-dev"])]),
+        .target(name: "CGstGlue", dependencies: ["CGStreamer"]),
+        .target(
+            name: "CTorch",
+            cxxSettings: [.unsafeFlags(["-I\(torchInclude)", "-O2", "-Wno-deprecated-declarations"])],
+            linkerSettings: [.linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
+        ),
+        .target(name: "ChatCastJSON"),
+        .target(name: "YoloCore", dependencies: ["ChatCastJSON"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue"]),
+        .target(name: "GstSwiftYolo", dependencies: ["GstSwift", "YoloCore", "CTorch", "ChatCastJSON"]),
+        .target(name: "GstSwiftYoloEntry", dependencies: ["CGStreamer"]),
+
+        .testTarget(name: "ChatCastJSONTests", dependencies: ["ChatCastJSON"]),
+        .testTarget(name: "YoloCoreTests", dependencies: ["YoloCore"]),
+        .testTarget(name: "GstSwiftYoloTests",
+                    dependencies: ["GstSwiftYolo", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue", "YoloCore", "ChatCastJSON"]),
+    ],
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,48 @@
+#include "cgst_helpers.h"
+
+void cgst_element_post_error(GstElement *element, gboolean warning, GQuark domain, gint code, const char *text,
+                             const char *debug, const char *file, const char *function, gint line) {
+    gst_element_message_full(element, warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR, domain, code,
+                             g_strdup(text), debug ? g_strdup(debug) : NULL, file, function, line);
+}
+
+GstVideoRegionOfInterestMeta *cgst_buffer_add_detection(GstBuffer *buffer, const char *label, gint class_id,
+                                                        gdouble confidence, guint x, guint y, guint w, guint h) {
+    GstVideoRegionOfInterestMeta *meta = gst_buffer_add_video_region_of_interest_meta(buffer, label, x, y, w, h);
+    if (!meta) return NULL;
+    GstStructure *s = gst_structure_new("detection", "label", G_TYPE_STRING, label, "class-id", G_TYPE_INT, class_id,
+                                        "confidence", G_TYPE_DOUBLE, confidence, NULL);
+    gst_video_region_of_interest_meta_add_param(meta, s);
+    return meta;
+}
+
+gboolean cgst_post_json_message(GstElement *element, const char *name, GstClockTime pts, const char *json) {
+    GstStructure *s = gst_structure_new(name, "pts", G_TYPE_UINT64, (guint64)pts, "json", G_TYPE_STRING, json, NULL);
+    return gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), s));
+}
+
+void cgst_structure_set_uint64(GstStructure *s, const char *field, guint64 v) {
+    gst_structure_set(s, field, G_TYPE_UINT64, v, NULL);
+}
+
+void cgst_structure_set_double(GstStructure *s, const char *field, gdouble v) {
+    gst_structure_set(s, field, G_TYPE_DOUBLE, v, NULL);
+}
+
+void cgst_structure_set_string(GstStructure *s, const char *field, const char *v) {
+    gst_structure_set(s, field, G_TYPE_STRING, v, NULL);
+}
+
+GType cgst_enum_register(const char *type_name, guint n, const gint *values, const char *const *nicks,
+                         const char *const *descriptions) {
+    GType existing = g_type_from_name(type_name);
+    if (existing) return existing;
+    // GLib keeps a pointer to the table for the life of the process.
+    GEnumValue *table = g_new0(GEnumValue, n + 1);
+    for (guint i = 0; i < n; i++) {
+        table[i].value = values[i];
+        table[i].value_nick = g_strdup(nicks[i]);
+        table[i].value_name = g_strdup(descriptions[i]);
+    }
+    return g_enum_register_static(g_strdup(type_name), table);
+}

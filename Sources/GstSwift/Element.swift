@@ -1,0 +1,53 @@
+import CGStreamer
+import CGstGlue
+
+/// The GStreamer element an implementation belongs to. It does not own the element (the
+/// element owns the implementation).
+public struct ElementRef: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<GstElement>
+
+    public init(_ pointer: UnsafeMutablePointer<GstElement>) { self.pointer = pointer }
+
+    public var name: String {
+        guard let raw = gst_object_get_name(UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: GstObject.self))
+        else { return "?" }
+        defer { g_free(raw) }
+        return String(cString: raw)
+    }
+
+    public var object: UnsafeMutablePointer<GObject> {
+        UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: GObject.self)
+    }
+
+    public func post(_ error: ElementError, warning: Bool = false, file: String = #fileID, function: String = #function,
+                     line: Int = #line) {
+        cgst_element_post_error(pointer, warning ? 1 : 0, error.domain.quark, error.code, error.message, error.debug,
+                                file, function, Int32(line))
+    }
+
+    /// Posts an element message `name` with `pts` and `json` fields.
+    public func postJSONMessage(name: String, pts: UInt64?, json: String) {
+        _ = cgst_post_json_message(pointer, name, pts.map { GstClockTime($0) } ?? cgst_clock_time_none(), json)
+    }
+
+    /// Notifies listeners (`notify::NAME`) that a property changed.
+    public func notify(_ property: String) { g_object_notify(object, property) }
+}
+
+/// Whether a buffer goes on, is dropped, or the stream stops with an error.
+public enum FlowOutcome {
+    case ok
+    case dropped
+    case flushing
+    case eos
+
+    var gstFlow: GstFlowReturn {
+        switch self {
+        case .ok: return GST_FLOW_OK
+        // GST_BASE_TRANSFORM_FLOW_DROPPED is a macro for GST_FLOW_CUSTOM_SUCCESS.
+        case .dropped: return GST_FLOW_CUSTOM_SUCCESS
+        case .flushing: return GST_FLOW_FLUSHING
+        case .eos: return GST_FLOW_EOS
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import CGStreamer
+import GstSwift
+import Synchronization
+import YoloCore
+
+/// `swiftyolo`: in-place YOLO/FastestDet detection on raw video through libtorch. Attaches
+/// one GstVideoRegionOfInterestMeta per object and, on request, posts the detections line.
+final class SwiftYolo: VideoFilterImpl {
+    static let formats = PixelLayout.allCases.map(\.rawValue)
+    static let caps = "video/x-raw, format=(string){ \(formats.joined(separator: ", ")) }, "
+        + "width=(int)[ 1, 32767 ], height=(int)[ 1, 32767 ], framerate=(fraction)[ 0/1, 2147483647/1 ]"
+
+    static let elementDescription = ElementDescription(
+        typeName: "GstSwiftYolo", elementName: "swiftyolo", longName: "Swift YOLO detector",
+        classification: "Filter/Analyzer/Video",
+        summary: "Detects objects with a TorchScript YOLOv8/YOLOv5/FastestDet model and attaches ROI metas",
+        author: "ChatCast", sinkCaps: caps, srcCaps: caps, properties: SwiftYoloSettings.properties)
+
+    static let log = DebugCategory(name: "swiftyolo", description: "Swift YOLO detector")
+
+    /// What exists only between start() and stop().
+    private final class Running {
+        let detector: Detector
+        let settingsAtStart: SwiftYoloSettings
+        var preprocessor: Preprocessor?
+        var tensor: UnsafeMutableBufferPointer<Float>?
+        var async: AsyncInference?
+        var last: [LabeledDetection] = []
+        var frameIndex: UInt64 = 0
+        var warnedClasses: [String] = []
+
+        init(detector: Detector, settings: SwiftYoloSettings) {
+            self.detector = detector
+            settingsAtStart = settings
+        }
+
+        func release() {
+            async?.stop()
+            async = nil
+            tensor?.deallocate()
+            tensor = nil
+        }
+    }
+
+    private let element: ElementRef
+    private let settings = Mutex(SwiftYoloSettings())
+    private let stats = Mutex(InferenceStats())
+    private let state = Mutex<Running?>(nil)
+
+    init(element: ElementRef) { self.element = element }
+
+    func setProperty(_ name: String, _ value: PropertyValue) {
+        settings.withLock { $0.set(name, value) }
+    }
+
+    func property(_ name: String) -> PropertyValue {
+        if name == "stats" { return .structure(stats.withLock { $0.structureText }) }
+        return settings.withLock { $0.get(name) } ?? .string(nil)
+    }
+
+    func start() throws {
+        let s = settings.withLock { $0 }
+        if s.device.hasPrefix("cuda"), !TorchModel.cudaAvailable {
+            throw ElementError.settings("device \"\(s.device)\" requested, but this libtorch has no CUDA support "
+                                        + "(or no GPU is visible). Use device=cpu.")
+        }
+        guard let modelPath = s.model ?? DefaultModel.path else {
+            throw ElementError.resourceNotFound("no model set and the bundled default model (\(DefaultModel.fileName)) "
+                                               + "was not found beside the plugin. Set model=PATH or run `make plugins`.")
+        }
+        let config = DetectorConfiguration(modelPath: modelPath, labelsPath: s.labels, head: s.head,
+                                           inputSize: s.inputSize, device: s.device, threads: s.threads)
+        let detector: Detector
+        do {
+            detector = try Detector(config)
+        } catch let e as TorchModel.LoadError {
+            throw ElementError.resourceRead(e.description)
+        } catch {
+            throw ElementError.settings("\(error)")
+        }
+        SwiftYolo.log.info(element, "loaded \(modelPath): head \(detector.head.rawValue), \(detector.layout.classCount) classes, "
+                           + "input \(detector.tensorWidth)×\(detector.tensorHeight)")
+        stats.withLock { $0 = InferenceStats() }
+        state.withLock { $0 = Running(detector: detector, settings: s) }
+    }
+
+    func stop() throws {
+        let running = state.withLock { s -> Running? in
+            defer { s = nil }
+            return s
+        }
+        running?.release()
+    }
+
+    func setInfo(_ info: VideoInfoRef) throws {
+        try state.withLock { running in
+            guard let running else { return }
+            guard PixelLayout(rawValue: info.formatName) != nil else {
+                throw ElementError.format(SwiftYolo.formatMessage(info.formatName))
+            }
+            let pre = running.detector.makePreprocessor(frameWidth: info.width, frameHeight: info.height)
+            guard pre.geometry != running.preprocessor?.geometry else { return }
+            running.release()
+            running.preprocessor = pre
+            running.last = []
+            if running.settingsAtStart.mode == .async {
+                running.async = AsyncInference(detector: running.detector) { [weak self] inference, post in
+                    self?.stats.withLock {
+                        $0.inferences += 1
+                        $0.inference.add(inference)
+                        $0.postprocess.add(post)
+                    }
+                }
+            } else {
+                running.tensor = pre.makeTensor()
+            }
+        }
+    }
+
+    func capsRefused(_ caps: CapsDescription) {
+        guard caps.mediaType == "video/x-raw", let format = caps.format, PixelLayout(rawValue: format) == nil else { return }
+        element.post(.format(SwiftYolo.formatMessage(format)))
+    }
+
+    static func formatMessage(_ format: String) -> String {
+        "swiftyolo cannot take video format \(format): it reads \(formats.joined(separator: ", ")). "
+            + "Put videoconvert before swiftyolo."
+    }
+
+    func transformFrameInPlace(_ frame: VideoFrameRef) throws -> FlowOutcome {
+        let s = settings.withLock { $0 }
+        guard let layout = PixelLayout(rawValue: frame.formatName) else {
+            throw ElementError.format(SwiftYolo.formatMessage(frame.formatName))
+        }
+        let detections = try state.withLock { running -> [LabeledDetection] in
+            guard let running, let pre = running.preprocessor else {
+                throw ElementError.failed("swiftyolo got a frame before its caps")
+            }
+            warnAboutUnknownClasses(running, s.classes)
+            let infer = running.frameIndex % UInt64(s.interval) == 0
+            running.frameIndex += 1
+            let planes = framePlanes(frame, layout)
+            if let async = running.async {
+                if infer {
+                    let t0 = monotonicMilliseconds()
+                    async.submit(geometry: pre.geometry, settings: s.decode) { pre.fill($0, from: planes) }
+                    let elapsed = monotonicMilliseconds() - t0
+                    stats.withLock { $0.preprocess.add(elapsed) }
+                }
+                switch async.newest() {
+                case let .success(d): running.last = d
+                case let .failure(e): throw ElementError.library(e.description)
+                }
+            } else if infer, let tensor = running.tensor {
+                let t0 = monotonicMilliseconds()
+                pre.fill(tensor.baseAddress!, from: planes)
+                let t1 = monotonicMilliseconds()
+                do {
+                    running.last = try running.detector.detect(tensor.baseAddress!, geometry: pre.geometry,
+                                                               settings: s.decode) { inference, post in
+                        stats.withLock {
+                            $0.inferences += 1
+                            $0.preprocess.add(t1 - t0)
+                            $0.inference.add(inference)
+                            $0.postprocess.add(post)
+                        }
+                    }
+                } catch {
+                    throw ElementError.library("\(running.detector.model.path): inference failed: \(error)")
+                }
+            }
+            return running.last
+        }
+        stats.withLock { $0.frames += 1 }
+
+        let buffer = frame.buffer
+        for d in detections {
+            buffer.addDetection(label: d.label, classId: d.classId, confidence: d.confidence, x: d.x, y: d.y,
+                                width: d.width, height: d.height)
+        }
+        if s.postMessages {
+            let json = DetectionsLine.json(pts: buffer.pts, width: frame.width, height: frame.height, objects: detections)
+            element.postJSONMessage(name: "swiftyolo", pts: buffer.pts, json: json)
+        }
+        return .ok
+    }
+
+    private func warnAboutUnknownClasses(_ running: Running, _ classes: [String]) {
+        guard classes != running.warnedClasses else { return }
+        running.warnedClasses = classes
+        let unknown = running.detector.allowedClasses(classes).unknown
+        if !unknown.isEmpty {
+            element.post(ElementError.settings("classes: \(unknown.joined(separator: ", ")) not among the model's labels "
+                                               + "(\(running.detector.labels.prefix(10).joined(separator: ", "))…)"),
+                         warning: true)
+        }
+    }
+
+    private func framePlanes(_ frame: VideoFrameRef, _ layout: PixelLayout) -> FramePlanes {
+        let count = layout.planeCount
+        var matrix = YUVMatrix.bt601
+        if let m = frame.colorMatrix { matrix = YUVMatrix(kr: m.kr, kb: m.kb, fullRange: m.fullRange) }
+        return FramePlanes(layout: layout, width: frame.width, height: frame.height,
+                           planes: (0..<count).map { UnsafePointer(frame.plane($0)) },
+                           strides: (0..<count).map { frame.stride($0) }, matrix: matrix)
+    }
+}

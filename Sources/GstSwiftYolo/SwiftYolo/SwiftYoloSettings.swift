@@ -1,0 +1,112 @@
+import GstSwift
+import YoloCore
+
+/// The element's properties. Held behind a mutex and copied once per buffer.
+struct SwiftYoloSettings {
+    enum Mode: Int32 { case sync = 0, async = 1 }
+
+    var model: String? = nil
+    var labels: String? = nil
+    /// nil = auto.
+    var head: DetectionHead? = nil
+    var inputSize: Int = 0
+    var confidenceThreshold: Double = 0.25
+    var iouThreshold: Double = 0.45
+    var maxDetections: Int = 100
+    var classes: [String] = []
+    var interval: Int = 1
+    var mode: Mode = .sync
+    var device: String = "cpu"
+    var threads: Int = 0
+    var postMessages: Bool = false
+
+    var decode: DecodeSettings {
+        DecodeSettings(confidenceThreshold: confidenceThreshold, iouThreshold: iouThreshold,
+                       maxDetections: maxDetections, classes: classes)
+    }
+
+    static let headValues: [(Int32, String, String)] = [
+        (0, "auto", "Recognise the head from the output shape"),
+        (1, "yolov8", "YOLOv8/YOLO11: [1,4+nc,N]"),
+        (2, "yolov5", "YOLOv5/YOLOv7: [1,N,5+nc]"),
+        (3, "fastestdet", "FastestDet: [1,5+nc,H,W]"),
+    ]
+    static let heads: [DetectionHead?] = [nil, .yolov8, .yolov5, .fastestdet]
+
+    static let properties: [PropertySpec] = [
+        PropertySpec("model", nick: "Model", blurb: "TorchScript model file (unset = the bundled default ball detector)",
+                     .string(default: nil)),
+        PropertySpec("labels", nick: "Labels", blurb: "Class names file, one per line (overrides export metadata)",
+                     .string(default: nil)),
+        PropertySpec("head", nick: "Head", blurb: "Output layout of the model",
+                     .enumeration(typeName: "GstSwiftYoloHead", values: headValues, default: 0)),
+        PropertySpec("input-size", nick: "Input size",
+                     blurb: "Model input side when the export has no metadata (0 = metadata or the family default)",
+                     .int(min: 0, max: 4096, default: 0)),
+        PropertySpec("conf-threshold", nick: "Confidence threshold", blurb: "Lowest score kept",
+                     .double(min: 0, max: 1, default: 0.25), mutability: .playing),
+        PropertySpec("iou-threshold", nick: "IoU threshold", blurb: "Overlap above which NMS suppresses a box",
+                     .double(min: 0, max: 1, default: 0.45), mutability: .playing),
+        PropertySpec("max-detections", nick: "Max detections", blurb: "Most objects kept per frame",
+                     .int(min: 0, max: 10_000, default: 100), mutability: .playing),
+        PropertySpec("classes", nick: "Classes",
+                     blurb: "Comma-separated labels (or class ids) to keep; empty = all", .string(default: nil),
+                     mutability: .playing),
+        PropertySpec("interval", nick: "Interval",
+                     blurb: "Infer every N-th frame; frames between carry the last results",
+                     .int(min: 1, max: 10_000, default: 1), mutability: .playing),
+        PropertySpec("mode", nick: "Mode",
+                     blurb: "sync: each inferred frame waits for its result; async: inference runs on a worker on the newest frame and frames never wait",
+                     .enumeration(typeName: "GstSwiftYoloMode",
+                                  values: [(0, "sync", "Wait for each result"), (1, "async", "Never wait; carry the newest results")],
+                                  default: 0)),
+        PropertySpec("device", nick: "Device", blurb: "cpu, cuda or cuda:N", .string(default: "cpu")),
+        PropertySpec("threads", nick: "Threads", blurb: "libtorch intra-op threads (0 = all cores)",
+                     .int(min: 0, max: 256, default: 0)),
+        PropertySpec("post-messages", nick: "Post messages",
+                     blurb: "Post a `swiftyolo` element message (pts, json) per frame", .bool(default: false),
+                     mutability: .playing),
+        PropertySpec("stats", nick: "Statistics",
+                     blurb: "frames, inferences, and mean/p95 milliseconds of preprocess, inference, postprocess",
+                     .structure, mutability: .readOnly),
+    ]
+
+    mutating func set(_ name: String, _ value: PropertyValue) {
+        switch (name, value) {
+        case let ("model", .string(s)): model = s.flatMap { $0.isEmpty ? nil : $0 }
+        case let ("labels", .string(s)): labels = s.flatMap { $0.isEmpty ? nil : $0 }
+        case let ("head", .enumeration(e)): head = SwiftYoloSettings.heads[Int(e)]
+        case let ("input-size", .int(i)): inputSize = Int(i)
+        case let ("conf-threshold", .double(d)): confidenceThreshold = d
+        case let ("iou-threshold", .double(d)): iouThreshold = d
+        case let ("max-detections", .int(i)): maxDetections = Int(i)
+        case let ("classes", .string(s)):
+            classes = (s ?? "").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+        case let ("interval", .int(i)): interval = max(1, Int(i))
+        case let ("mode", .enumeration(e)): mode = Mode(rawValue: e) ?? .sync
+        case let ("device", .string(s)): device = s ?? "cpu"
+        case let ("threads", .int(i)): threads = Int(i)
+        case let ("post-messages", .bool(b)): postMessages = b
+        default: break
+        }
+    }
+
+    func get(_ name: String) -> PropertyValue? {
+        switch name {
+        case "model": return .string(model)
+        case "labels": return .string(labels)
+        case "head": return .enumeration(Int32(SwiftYoloSettings.heads.firstIndex(of: head) ?? 0))
+        case "input-size": return .int(Int32(inputSize))
+        case "conf-threshold": return .double(confidenceThreshold)
+        case "iou-threshold": return .double(iouThreshold)
+        case "max-detections": return .int(Int32(maxDetections))
+        case "classes": return .string(classes.isEmpty ? nil : classes.joined(separator: ","))
+        case "interval": return .int(Int32(interval))
+        case "mode": return .enumeration(mode.rawValue)
+        case "device": return .string(device)
+        case "threads": return .int(Int32(threads))
+        case "post-messages": return .bool(postMessages)
+        default: return nil
+        }
+    }
+}
