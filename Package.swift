@@ -7,8 +7,12 @@ let torchInclude = "/usr/include/torch/csrc/api/include"
 let package = Package(
     name: "ChatCast",
     products: [
+        .executable(name: "chatcast", targets: ["Launcher"]),
         // Plugin file names must be libgstNAME.so with NAME matching GST_PLUGIN_DEFINE.
         .library(name: "gstswiftyolo", type: .dynamic, targets: ["GstSwiftYoloEntry", "GstSwiftYolo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CGStreamer", pkgConfig: "gstreamer-video-1.0",
@@ -27,6 +31,10 @@ let package = Package(
         .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue"]),
         .target(name: "GstSwiftYolo", dependencies: ["GstSwift", "YoloCore", "CTorch", "ChatCastJSON"]),
         .target(name: "GstSwiftYoloEntry", dependencies: ["CGStreamer"]),
+        .executableTarget(name: "Launcher", dependencies: [
+            "CGStreamer", "CGstGlue", "ChatCastJSON",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         .testTarget(name: "ChatCastJSONTests", dependencies: ["ChatCastJSON"]),
         .testTarget(name: "YoloCoreTests", dependencies: ["YoloCore"]),

@@ -138,14 +138,21 @@ def ball_box(frame, clip):
     edge is anti-aliased over ~2 px; a pixel counts once it is a quarter of the way from
     the background to the foreground, which gives the nominal 2 x radius box. sweep and
     hsweep also draw 1-px lines across the whole frame; those fill entire rows/columns,
-    which the ball never does, so full rows/columns are dropped."""
+    which the ball never does: they are cleared and then refilled from their neighbours,
+    so a line crossing the ball's edge does not eat into the box."""
     fg, bg = argb_to_rgb(clip.fg), argb_to_rgb(clip.bg)
     channel = int(np.argmax(np.abs(fg - bg)))
     is_ball = np.abs(np.arange(256) - bg[channel]) * 4 >= abs(fg[channel] - bg[channel])
     mask = is_ball[frame[..., channel]]    # lookup table: much faster than float maths
     h, w = mask.shape
-    mask[mask.sum(1) > 0.95 * w, :] = False
-    mask[:, mask.sum(0) > 0.95 * h] = False
+    line_rows = np.nonzero(mask.sum(1) > 0.95 * w)[0]
+    line_cols = np.nonzero(mask.sum(0) > 0.95 * h)[0]
+    mask[line_rows, :] = False
+    mask[:, line_cols] = False
+    for r in line_rows:
+        mask[r, :] = mask[max(r - 1, 0), :] | mask[min(r + 1, h - 1), :]
+    for c in line_cols:
+        mask[:, c] = mask[:, max(c - 1, 0)] | mask[:, min(c + 1, w - 1)]
     ys, xs = np.nonzero(mask.sum(1))[0], np.nonzero(mask.sum(0))[0]
     if len(xs) == 0:
         return None
@@ -232,9 +239,9 @@ def random_colours(rng):
             return to_argb(fg), to_argb(bg)
 
 
-def random_frame_size(rng):
-    """Long side log-uniform in 160..1920 px, common aspect ratios incl. portrait."""
-    long_side = math.exp(rng.uniform(math.log(160), math.log(1920)))
+def random_frame_size(rng, max_side=1920):
+    """Long side log-uniform in 160..max_side px, common aspect ratios incl. portrait."""
+    long_side = math.exp(rng.uniform(math.log(160), math.log(max_side)))
     aspect = rng.choice([4 / 3, 16 / 9, 1.0, 3 / 2, 5 / 4, 21 / 9, 3 / 4, 9 / 16])
     w, h = (long_side, long_side / aspect) if aspect >= 1 else (long_side * aspect, long_side)
     return max(64, int(w) // 2 * 2), max(48, int(h) // 2 * 2)
@@ -247,11 +254,13 @@ def training_clips(rng, quick):
     # The sizes ChatCast's tests use, default colours, get a clip each.
     clips = [Clip(w, h, TRAIN_FRAMES) for w, h in [(320, 240), (640, 480), (1280, 720), (1920, 1080), (160, 120)]]
     for i in range(44):
-        w, h = random_frame_size(rng)
-        motion = rng.choice(["wavy", "wavy", "wavy", "sweep", "hsweep"])
+        motion = str(rng.choice(["wavy", "wavy", "wavy", "sweep", "hsweep"]))
+        # The sweep ball scales with the frame, so big sweep frames would only add
+        # rendering time; the wavy ball is 40 px always and needs big frames to get small.
+        w, h = random_frame_size(rng, 1920 if motion == "wavy" else 640)
         fg, bg = (WHITE, BLACK) if i % 2 == 0 else random_colours(rng)
         source_format = "I420" if i % 4 == 1 else "RGB"
-        clips.append(Clip(w, h, TRAIN_FRAMES, str(motion), fg, bg, source_format=source_format))
+        clips.append(Clip(w, h, TRAIN_FRAMES, motion, fg, bg, source_format=source_format))
     # Frames without a ball teach the model to stay quiet on other content.
     for pattern in ["smpte", "snow", "black", "white", "checkers-8", "circular", "gradient",
                     "colors", "pinwheel", "zone-plate", "bar", "smpte-rp-219"]:
@@ -284,7 +293,8 @@ def check_ground_truth(samples):
         if s.clip.has_ball:
             w, h = s.frame_box[2:] - s.frame_box[:2]
             want = expected_diameter(s.clip)
-            tolerance = max(2, 0.04 * want)   # 4:2:0 chroma blurs coloured edges a little
+            # 4:2:0 chroma subsampling blurs coloured edges by about a pixel
+            tolerance = 2 if s.clip.source_format == "RGB" else max(3, 0.06 * want)
             if abs(w - want) > tolerance or abs(h - want) > tolerance:
                 raise RuntimeError(f"ground truth {w:.0f}x{h:.0f} px, expected ~{want} px: "
                                    f"{s.clip.describe()} frame {s.frame_number}")

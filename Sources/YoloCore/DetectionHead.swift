@@ -34,6 +34,14 @@ public struct HeadLayout: Equatable, Sendable {
     public let predictionCount: Int
     public let gridWidth: Int, gridHeight: Int
 
+    public init(head: DetectionHead, classCount: Int, predictionCount: Int, gridWidth: Int, gridHeight: Int) {
+        self.head = head
+        self.classCount = classCount
+        self.predictionCount = predictionCount
+        self.gridWidth = gridWidth
+        self.gridHeight = gridHeight
+    }
+
     public struct ShapeError: Error, CustomStringConvertible, Equatable {
         public let description: String
     }
@@ -59,7 +67,14 @@ public struct HeadLayout: Equatable, Sendable {
             throw ShapeError(description: "output shape \(text) matches no known head: expected YOLOv8 [1,4+nc,N], "
                              + "YOLOv5 [1,N,5+nc] or FastestDet [1,5+nc,H,W]")
         }
-        let head = forced ?? (dims[0] < dims[1] ? .yolov8 : .yolov5)
+        // YOLOv8 needs ≥ 5 channel rows, YOLOv5 ≥ 6 columns; when both fit, predictions
+        // outnumber channels.
+        let v8Fits = dims[0] >= 5, v5Fits = dims[1] >= 6
+        guard forced != nil || v8Fits || v5Fits else {
+            throw ShapeError(description: "output shape \(text) matches no known head: expected YOLOv8 [1,4+nc,N], "
+                             + "YOLOv5 [1,N,5+nc] or FastestDet [1,5+nc,H,W]")
+        }
+        let head = forced ?? (v8Fits && (!v5Fits || dims[0] < dims[1]) ? .yolov8 : .yolov5)
         switch head {
         case .yolov8:
             guard dims[0] >= 5 else { throw ShapeError(description: "output shape \(text) is too narrow for YOLOv8 [1,4+nc,N]") }

@@ -1,0 +1,48 @@
+# ChatCast: `make demo` and `make test` do everything on a fresh Debian 12 machine.
+SHELL := /bin/bash
+CONFIG ?= release
+SWIFT ?= swift
+BUILD_DIR := $(shell pwd)/.build/$(CONFIG)
+PLUGIN_DIR := $(shell pwd)/build/gst-plugins
+PLUGINS := swiftyolo
+DEFAULT_MODEL := models/ball-yolov8.torchscript
+export GST_PLUGIN_PATH := $(PLUGIN_DIR)
+export GST_REGISTRY := $(shell pwd)/build/registry.bin
+# Tests and the demo must not pick up plugins from elsewhere on the machine's path.
+export GST_PLUGIN_SYSTEM_PATH_1_0 := /usr/lib/x86_64-linux-gnu/gstreamer-1.0
+
+.PHONY: all deps build plugins demo test unit-test bench model clean
+
+all: plugins
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+# Stage each plugin alone (GST_PLUGIN_PATH tries every .so under it), with the default model.
+plugins: build
+	@mkdir -p $(PLUGIN_DIR)
+	@for p in $(PLUGINS); do install -m 755 $(BUILD_DIR)/libgst$$p.so $(PLUGIN_DIR)/; done
+	@install -m 644 $(DEFAULT_MODEL) $(PLUGIN_DIR)/swiftyolo-default.torchscript
+	@rm -f $(GST_REGISTRY)
+	@echo "plugins staged in $(PLUGIN_DIR): GST_PLUGIN_PATH=$(PLUGIN_DIR) gst-inspect-1.0 swiftyolo"
+
+demo: plugins
+	$(BUILD_DIR)/chatcast detect --num-buffers 150
+
+test: plugins
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	/usr/bin/python3 Tests/fixtures/make_fixtures.py build/test-fixtures
+	CHATCAST_FIXTURES=$(shell pwd)/build/test-fixtures $(SWIFT) test -c $(CONFIG) --skip-build
+
+bench: plugins
+	/usr/bin/python3 bench/run.py --plugins $(PLUGIN_DIR) --out bench/results
+
+# Retrain the bundled default model (a few minutes on 2 cores).
+model: deps
+	/usr/bin/python3 models/train_ball.py --out $(DEFAULT_MODEL)
+
+clean:
+	rm -rf build .build

@@ -1,0 +1,71 @@
+import CGStreamer
+import CGstGlue
+
+/// Runs a gst-launch description to EOS or error, handing element messages that carry a
+/// `json` field to a callback as they arrive.
+final class PipelineRunner {
+    enum Outcome { case finished, failed(String) }
+
+    struct ParseError: Error, CustomStringConvertible { let description: String }
+
+    private let pipeline: UnsafeMutablePointer<GstElement>
+
+    init(description: String) throws {
+        gst_init(nil, nil)
+        var error: UnsafeMutablePointer<GError>? = nil
+        let element = gst_parse_launch(description, &error)
+        if let error {
+            defer { g_error_free(error) }
+            if let element { gst_object_unref(element) }
+            throw ParseError(description: "cannot build the pipeline: \(String(cString: error.pointee.message))")
+        }
+        pipeline = element!
+    }
+
+    deinit {
+        gst_element_set_state(pipeline, GST_STATE_NULL)
+        gst_object_unref(pipeline)
+    }
+
+    func run(onJSON: (String, String) -> Void) -> Outcome {
+        guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
+            return drainError() ?? .failed("the pipeline would not start")
+        }
+        let bus = gst_element_get_bus(pipeline)!
+        defer { gst_object_unref(bus) }
+        let wanted = GstMessageType(rawValue: GST_MESSAGE_ELEMENT.rawValue | GST_MESSAGE_ERROR.rawValue | GST_MESSAGE_EOS.rawValue)
+        while true {
+            guard let message = gst_bus_timed_pop_filtered(bus, cgst_clock_time_none(), wanted) else { continue }
+            defer { gst_message_unref(message) }
+            switch message.pointee.type {
+            case GST_MESSAGE_EOS:
+                return .finished
+            case GST_MESSAGE_ERROR:
+                return .failed(PipelineRunner.errorText(message))
+            default:
+                guard let structure = gst_message_get_structure(message),
+                      let json = gst_structure_get_string(structure, "json") else { continue }
+                onJSON(String(cString: gst_structure_get_name(structure)), String(cString: json))
+            }
+        }
+    }
+
+    private func drainError() -> Outcome? {
+        let bus = gst_element_get_bus(pipeline)!
+        defer { gst_object_unref(bus) }
+        guard let message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR) else { return nil }
+        defer { gst_message_unref(message) }
+        return .failed(PipelineRunner.errorText(message))
+    }
+
+    static func errorText(_ message: UnsafeMutablePointer<GstMessage>) -> String {
+        var error: UnsafeMutablePointer<GError>? = nil
+        var debug: UnsafeMutablePointer<gchar>? = nil
+        gst_message_parse_error(message, &error, &debug)
+        defer {
+            if let error { g_error_free(error) }
+            g_free(debug)
+        }
+        return error.map { String(cString: $0.pointee.message) } ?? "unknown error"
+    }
+}

@@ -1,0 +1,39 @@
+import ChatCastJSON
+import XCTest
+
+final class JSONParserTests: XCTestCase {
+    func testParsesEveryKindOfValue() throws {
+        let value = try JSONParser.parse(#"{"a":[1,-2.5,3e2,true,false,null],"b":{"c":"d\n\u00e9\ud83d\ude00"}}"#)
+        XCTAssertEqual(value["a"], .array([.number(1), .number(-2.5), .number(300), .bool(true), .bool(false), .null]))
+        XCTAssertEqual(value["b"]?["c"], .string("d\né😀"))
+    }
+
+    func testRefusesNestingBeyondTheLimit() {
+        let deep = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)
+        XCTAssertThrowsError(try JSONParser.parse(deep, maxDepth: 32)) { error in
+            XCTAssertTrue("\(error)".contains("nested deeper"))
+        }
+        XCTAssertNoThrow(try JSONParser.parse(String(repeating: "[", count: 32) + String(repeating: "]", count: 32)))
+    }
+
+    func testRefusesInvalidUTF8AndLoneSurrogates() {
+        XCTAssertThrowsError(try JSONParser.parse(bytes: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)))
+        XCTAssertThrowsError(try JSONParser.parse(#""\ud800""#))
+        XCTAssertThrowsError(try JSONParser.parse(#""\udc00x""#))
+    }
+
+    func testRefusesMalformedText() {
+        for text in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"a", "{} x", "\"\u{01}\"", "{1:2}"] {
+            XCTAssertThrowsError(try JSONParser.parse(text), "accepted \(text)")
+        }
+    }
+
+    func testWriterEscapesAndRoundTrips() throws {
+        let value = JSONValue.object([("text", .string("a\"b\\c\n\u{01}\u{2028}<span>")), ("n", .number(3)),
+                                      ("f", .number(0.5)), ("nan", .number(.nan))])
+        let text = JSONWriter.write(value)
+        XCTAssertEqual(text, #"{"text":"a\"b\\c\n\u0001\u2028<span>","n":3,"f":0.5,"nan":null}"#)
+        let back = try JSONParser.parse(text)
+        XCTAssertEqual(back["text"], .string("a\"b\\c\n\u{01}\u{2028}<span>"))
+    }
+}
