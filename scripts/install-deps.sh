@@ -13,6 +13,7 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   # model training, tests and benchmarks
   python3 python3-torch python3-numpy python3-opencv python3-skimage python3-pil ffmpeg
+  python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 time
 )
 
 missing=()

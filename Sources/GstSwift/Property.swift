@@ -111,3 +111,13 @@ func store(_ property: PropertyValue, into value: UnsafeMutablePointer<GValue>) 
 
 /// G_TYPE_ENUM is a macro for a fundamental type id (12 << 2).
 @inline(__always) func g_enum_get_type_compat() -> GType { GType(12 << 2) }
+
+/// A string as a GstStructure text value: quoted, with quotes and backslashes escaped.
+public func quotedStructureString(_ s: String) -> String {
+    var out = "\""
+    for c in s {
+        if c == "\"" || c == "\\" { out.append("\\") }
+        out.append(c)
+    }
+    return out + "\""
+}

@@ -46,6 +46,7 @@ final class SwiftYolo: VideoFilterImpl {
     private let settings = Mutex(SwiftYoloSettings())
     private let stats = Mutex(InferenceStats())
     private let state = Mutex<Running?>(nil)
+    private let modelInfo = Mutex("model-info")
 
     init(element: ElementRef) { self.element = element }
 
@@ -55,6 +56,7 @@ final class SwiftYolo: VideoFilterImpl {
 
     func property(_ name: String) -> PropertyValue {
         if name == "stats" { return .structure(stats.withLock { $0.structureText }) }
+        if name == "model-info" { return .structure(modelInfo.withLock { $0 }) }
         return settings.withLock { $0.get(name) } ?? .string(nil)
     }
 
@@ -81,6 +83,11 @@ final class SwiftYolo: VideoFilterImpl {
         SwiftYolo.log.info(element, "loaded \(modelPath): head \(detector.head.rawValue), \(detector.layout.classCount) classes, "
                            + "input \(detector.tensorWidth)×\(detector.tensorHeight)")
         stats.withLock { $0 = InferenceStats() }
+        modelInfo.withLock {
+            $0 = "model-info, path=(string)\(quotedStructureString(modelPath)), head=(string)\(detector.head.rawValue), "
+                + "classes=(int)\(detector.layout.classCount), input-width=(int)\(detector.tensorWidth), "
+                + "input-height=(int)\(detector.tensorHeight)"
+        }
         state.withLock { $0 = Running(detector: detector, settings: s) }
     }
 

@@ -1,0 +1,35 @@
+import CGStreamer
+import XCTest
+
+/// The bundled model against the ball's true position (from the pixels), on frame sizes
+/// and frames it was not trained on: precision and recall at IoU ≥ 0.5 must reach 0.9.
+final class DefaultModelAccuracyTests: XCTestCase {
+    func testPrecisionAndRecallOnUnseenFrames() throws {
+        var truePositives = 0, falsePositives = 0, falseNegatives = 0
+        for (width, height, motion) in [(400, 300, "wavy"), (960, 540, "sweep"), (1280, 720, "wavy"), (352, 288, "hsweep")] {
+            let h = Harness("swiftyolo")
+            h.addSource("videotestsrc pattern=ball animation-mode=frames motion=\(motion) ! capsfilter caps=\"video/x-raw,format=NV12,width=\(width),height=\(height),framerate=30/1\"")
+            for frame in 0..<160 {
+                guard let buffer = h.pushAndPull() else { return XCTFail("no buffer at \(width)x\(height)") }
+                defer { gst_buffer_unref(buffer) }
+                guard frame % 4 == 1 else { continue }
+                let truth = ballBox(in: buffer, format: "NV12", width: width, height: height)
+                var matched = false
+                for region in regions(buffer) {
+                    if let truth, !matched, region.label == "ball", iou(region.box, truth) >= 0.5 {
+                        truePositives += 1
+                        matched = true
+                    } else {
+                        falsePositives += 1
+                    }
+                }
+                if truth != nil && !matched { falseNegatives += 1 }
+            }
+        }
+        let precision = Double(truePositives) / Double(max(1, truePositives + falsePositives))
+        let recall = Double(truePositives) / Double(max(1, truePositives + falseNegatives))
+        print("default model: precision \(precision), recall \(recall) over \(truePositives + falseNegatives) balls")
+        XCTAssertGreaterThanOrEqual(precision, 0.9)
+        XCTAssertGreaterThanOrEqual(recall, 0.9)
+    }
+}
