@@ -20,9 +20,11 @@ struct Detect: ParsableCommand {
     var confThreshold = 0.25
 
     var description: String {
-        var parts = ["swiftyolo name=detector post-messages=true conf-threshold=\(confThreshold)"]
-        if let model { parts[0] += " model=\"\(model)\"" }
-        return "\(source) ! identity eos-after=\(numBuffers > 0 ? numBuffers : -1) ! \(parts[0]) ! fakesink sync=false"
+        var detector = "swiftyolo name=detector post-messages=true conf-threshold=\(confThreshold)"
+        if let model { detector += " model=\"\(model)\"" }
+        // identity's eos-after turns the N-th buffer into EOS, so N+1 lets N through.
+        let limit = numBuffers > 0 ? " ! identity eos-after=\(numBuffers + 1)" : ""
+        return "\(source)\(limit) ! \(detector) ! fakesink sync=false"
     }
 
     func run() throws {

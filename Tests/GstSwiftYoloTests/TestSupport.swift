@@ -42,12 +42,15 @@ final class Harness {
     let pointer: UnsafeMutablePointer<GstHarness>
     let bus: UnsafeMutablePointer<GstBus>
 
-    init(_ element: String, properties: [String: Any] = [:]) {
+    /// Properties are set before the harness starts the element (models load in start()).
+    init(_ factory: String, properties: [String: Any] = [:]) {
         _ = GStreamerOnce.ready
-        pointer = gst_harness_new(element)
+        let element = gst_element_factory_make(factory, nil)!
+        for (name, value) in properties { Harness.set(element, name, value) }
         bus = gst_bus_new()
-        gst_element_set_bus(pointer.pointee.element, bus)
-        for (name, value) in properties { set(name, value) }
+        gst_element_set_bus(element, bus)
+        pointer = gst_harness_new_with_element(UnsafeMutableRawPointer(element).assumingMemoryBound(to: GstElement.self),
+                                               "sink", "src")
     }
 
     deinit {
@@ -57,7 +60,9 @@ final class Harness {
 
     var element: UnsafeMutablePointer<GstElement> { pointer.pointee.element }
 
-    func set(_ name: String, _ value: Any) {
+    func set(_ name: String, _ value: Any) { Harness.set(element, name, value) }
+
+    static func set(_ element: UnsafeMutablePointer<GstElement>, _ name: String, _ value: Any) {
         var v = GValue()
         switch value {
         case let s as String:
