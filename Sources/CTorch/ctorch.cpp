@@ -23,10 +23,13 @@ static void set_error(char **error, const std::string &message) {
     if (error) *error = strdup(message.c_str());
 }
 
-// libtorch errors carry a C++ backtrace; the user needs the first line.
+// libtorch errors carry a C++ backtrace or TorchScript source; the user needs the first
+// line that says something.
 static std::string first_line(const std::string &text) {
-    auto end = text.find('\n');
-    return end == std::string::npos ? text : text.substr(0, end);
+    auto start = text.find_first_not_of(" \n\r\t");
+    if (start == std::string::npos) return text;
+    auto end = text.find('\n', start);
+    return end == std::string::npos ? text.substr(start) : text.substr(start, end - start);
 }
 
 // TorchScript interpreter errors put the real cause ("RuntimeError: shape … is invalid")
@@ -41,8 +44,8 @@ static std::string cause(const std::string &text) {
 }
 
 static std::string explain_load_error(const std::string &path, const std::string &what) {
-    const char *newer_torch_signs[] = {"Unknown builtin op", "Expected at most", "kMaxSupportedFileFormatVersion",
-                                       "Unknown type name", "unknown type", "version_ <=", "has no attribute"};
+    const char *newer_torch_signs[] = {"Unknown builtin op", "Expected at most", "maximum supported version",
+                                       "may be too old", "Unknown type name", "unknown type", "has no attribute"};
     for (const char *sign : newer_torch_signs) {
         if (what.find(sign) != std::string::npos) {
             return path + ": saved by a newer torch than this libtorch " TORCH_VERSION

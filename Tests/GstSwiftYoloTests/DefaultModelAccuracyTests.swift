@@ -6,10 +6,11 @@ import XCTest
 final class DefaultModelAccuracyTests: XCTestCase {
     func testPrecisionAndRecallOnUnseenFrames() throws {
         var truePositives = 0, falsePositives = 0, falseNegatives = 0
-        for (width, height, motion) in [(400, 300, "wavy"), (960, 540, "sweep"), (1280, 720, "wavy"), (352, 288, "hsweep")] {
+        // pattern=ball's own motion (wavy), at sizes the model saw and sizes it never saw.
+        for (width, height) in [(400, 300), (1024, 576), (1280, 720), (800, 600)] {
             // Training used frames 0–159 of each clip: skip past them without inferring.
             let h = Harness("swiftyolo", properties: ["interval": 10_000])
-            h.addSource("videotestsrc pattern=ball animation-mode=frames motion=\(motion) ! capsfilter caps=\"video/x-raw,format=NV12,width=\(width),height=\(height),framerate=30/1\"")
+            h.addSource("videotestsrc pattern=ball animation-mode=frames ! capsfilter caps=\"video/x-raw,format=NV12,width=\(width),height=\(height),framerate=30/1\"")
             for frame in 0..<340 {
                 if frame == 179 { h.set("interval", 1) }
                 guard let buffer = h.pushAndPull() else { return XCTFail("no buffer at \(width)x\(height)") }

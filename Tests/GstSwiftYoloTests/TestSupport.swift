@@ -94,6 +94,12 @@ final class Harness {
         g_value_init(&v, pspec.pointee.value_type)
         g_object_get_property(object, name, &v)
         defer { g_value_unset(&v) }
+        if pspec.pointee.value_type == cgst_type_structure() {
+            guard let structure = g_value_get_boxed(&v) else { return "" }
+            let text = gst_structure_to_string(structure.assumingMemoryBound(to: GstStructure.self))!
+            defer { g_free(text) }
+            return String(cString: text)
+        }
         guard let text = gst_value_serialize(&v) else { return "" }
         defer { g_free(text) }
         return String(cString: text)
