@@ -28,6 +28,8 @@ def parse_args():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--frames", type=int, default=60, help="frames per throughput measurement")
     p.add_argument("--quick", action="store_true", help="short runs, for checking the script")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds per figure; the best of each side counts")
+    p.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     return p.parse_args()
 
 
@@ -226,21 +228,58 @@ def rss_over_state_cycles(cycles, checkpoints):
     return samples
 
 
+def child(kind, model, *rest):
+    """One measurement in a fresh process, so no libtorch thread pool of another
+    measurement is alive beside it. Prints JSON."""
+    model = None if model == "-" else model
+    if kind == "element":
+        fmt, frames = rest[0], int(rest[1])
+        fps, stats, info = element_throughput(model, fmt, frames)
+        print(json.dumps({"fps": fps, "stats": stats, "info": info}))
+    elif kind == "bare":
+        width, height, frames = int(rest[0]), int(rest[1]), int(rest[2])
+        print(json.dumps({"fps": bare_forward(model or default_model_path(), width, height, frames)}))
+
+
+def in_child(*args):
+    cmd = [sys.executable, os.path.abspath(__file__), "--plugins", ARGS.plugins, "--threads", str(ARGS.threads),
+           "--child", *[str(a) for a in args]]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def best_of_rounds(model, fmt, frames):
+    """Alternates element and bare-forward runs; a shared VM's noise only ever slows a
+    run down, so the fastest of each side is the fairest pair."""
+    element, bare = None, None
+    for _ in range(1 if ARGS.quick else ARGS.rounds):
+        e = in_child("element", model or "-", fmt, frames)
+        element = e if element is None or e["fps"] > element["fps"] else element
+        w, h = int(e["info"]["input-width"]), int(e["info"]["input-height"])
+        b = in_child("bare", model or "-", w, h, frames)
+        bare = b if bare is None or b["fps"] > bare["fps"] else bare
+    return element, bare
+
+
 def main():
     quick = ARGS.quick
     frames = 10 if quick else ARGS.frames
     result = {"machine": machine(), "throughput": [], "preprocess": [], "async": None, "memory": {}}
     for label, path in models():
         for fmt in ["NV12", "I420"]:
-            fps, stats, info = element_throughput(path, fmt, frames)
+            element, bare_run = best_of_rounds(path, fmt, frames)
+            fps, stats, info = element["fps"], element["stats"], element["info"]
             w, h = int(info["input-width"]), int(info["input-height"])
-            bare = bare_forward(path or default_model_path(), w, h, frames)
+            bare = bare_run["fps"]
             row = {"model": label, "format": fmt, "input": f"{w}x{h}", "element_fps": fps, "bare_fps": bare,
                    "ratio": fps / bare, "pre_ms": stats["preprocess-mean-ms"], "post_ms": stats["postprocess-mean-ms"],
                    "infer_ms": stats["inference-mean-ms"]}
             result["throughput"].append(row)
             print(f"{label} {fmt}: element {fps:.1f} fps, bare forward {bare:.1f} fps, ratio {row['ratio']:.3f}")
-            cv_ms = opencv_preprocess_ms(fmt, w, h, info["head"] != "fastestdet", 20 if quick else 100)
+            cv_ms = min(opencv_preprocess_ms(fmt, w, h, info["head"] != "fastestdet", 20 if quick else 100)
+                        for _ in range(1 if quick else ARGS.rounds))
             result["preprocess"].append({"model": label, "format": fmt, "input": f"{w}x{h}", "ours_ms": stats["preprocess-mean-ms"],
                                          "opencv_ms": cv_ms, "speedup": cv_ms / stats["preprocess-mean-ms"]})
             print(f"  preprocess: ours {stats['preprocess-mean-ms']:.3f} ms, OpenCV {cv_ms:.3f} ms")
@@ -271,6 +310,7 @@ def write(result):
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']} MiB, Linux {m['kernel']}; "
              f"GStreamer {m['gstreamer']}, torch {m['torch']}, OpenCV {m['opencv']}; {m['threads']} threads; {m['date']}.",
              "", "## Sync throughput on 1280×720 against a bare libtorch forward loop (same model, threads, run)", "",
+             f"Each side ran {ARGS.rounds} times, alternating, each in a fresh process; the fastest run of each side counts.", "",
              "| model | format | input | swiftyolo fps | bare forward fps | ratio (goal ≥ 0.95) | pre ms | infer ms | post ms |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in result["throughput"]:
@@ -300,4 +340,7 @@ def write(result):
 
 
 if __name__ == "__main__":
-    main()
+    if ARGS.child:
+        child(*ARGS.child)
+    else:
+        main()

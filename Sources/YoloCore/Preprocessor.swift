@@ -12,6 +12,8 @@ public final class Preprocessor {
     private let y0: [Int32], y1: [Int32], wy: [Float]
     /// Nearest chroma column/row for each output column/row (4:2:0 layouts).
     private let cx: [Int32], cy: [Int32]
+    /// One blended source row (up to 4 floats a pixel) plus Y, U, V rows of the output width.
+    private let rowBuffer: UnsafeMutableBufferPointer<Float>
 
     public var tensorCount: Int { 3 * geometry.tensorWidth * geometry.tensorHeight }
 
@@ -22,7 +24,11 @@ public final class Preprocessor {
                                                   scale: geometry.scaleX)
         (y0, y1, wy, cy) = Preprocessor.axisTable(outCount: geometry.contentHeight, inCount: geometry.frameHeight,
                                                   scale: geometry.scaleY)
+        rowBuffer = .allocate(capacity: geometry.frameWidth * 4 + geometry.contentWidth * 3)
+        rowBuffer.initialize(repeating: 0)
     }
+
+    deinit { rowBuffer.deallocate() }
 
     private static func axisTable(outCount: Int, inCount: Int, scale: Double) -> ([Int32], [Int32], [Float], [Int32]) {
         var lo = [Int32](repeating: 0, count: outCount), hi = lo, nearChroma = lo
@@ -62,35 +68,35 @@ public final class Preprocessor {
         }
     }
 
+    /// Two passes per output row so the inner loops run over contiguous memory and
+    /// vectorise: blend the two source rows vertically into `rowBuffer`, then pick and
+    /// blend columns horizontally.
     private func fillPacked(_ frame: FramePlanes, _ packed: (bytesPerPixel: Int, r: Int, g: Int, b: Int),
                             _ red: UnsafeMutablePointer<Float>, _ green: UnsafeMutablePointer<Float>,
                             _ blue: UnsafeMutablePointer<Float>) {
         let bpp = packed.bytesPerPixel, ro = packed.r, go = packed.g, bo = packed.b
         let base = frame.planes[0], stride = frame.strides[0]
         let width = geometry.contentWidth, tensorWidth = geometry.tensorWidth
-        let inv: Float = 1.0 / 255.0
+        let rowLength = geometry.frameWidth * bpp
+        let row = rowBuffer.baseAddress!
         x0.withUnsafeBufferPointer { x0 in x1.withUnsafeBufferPointer { x1 in wx.withUnsafeBufferPointer { wx in
             for oy in 0..<geometry.contentHeight {
-                let row0 = base + Int(y0[oy]) * stride, row1 = base + Int(y1[oy]) * stride
-                let fy = wy[oy], gy = 1 - fy
+                blendRows(base + Int(y0[oy]) * stride, base + Int(y1[oy]) * stride, weight: wy[oy], count: rowLength,
+                          into: row)
                 let out = (oy + geometry.padY) * tensorWidth + geometry.padX
                 for ox in 0..<width {
                     let a = Int(x0[ox]) * bpp, b = Int(x1[ox]) * bpp
-                    let fx = wx[ox], gx = 1 - fx
-                    let w00 = gx * gy * inv, w01 = fx * gy * inv, w10 = gx * fy * inv, w11 = fx * fy * inv
-                    red[out + ox] = Float(row0[a + ro]) * w00 + Float(row0[b + ro]) * w01
-                        + Float(row1[a + ro]) * w10 + Float(row1[b + ro]) * w11
-                    green[out + ox] = Float(row0[a + go]) * w00 + Float(row0[b + go]) * w01
-                        + Float(row1[a + go]) * w10 + Float(row1[b + go]) * w11
-                    blue[out + ox] = Float(row0[a + bo]) * w00 + Float(row0[b + bo]) * w01
-                        + Float(row1[a + bo]) * w10 + Float(row1[b + bo]) * w11
+                    let fx = wx[ox]
+                    red[out + ox] = (row[a + ro] + (row[b + ro] - row[a + ro]) * fx) * Preprocessor.inverse255
+                    green[out + ox] = (row[a + go] + (row[b + go] - row[a + go]) * fx) * Preprocessor.inverse255
+                    blue[out + ox] = (row[a + bo] + (row[b + bo] - row[a + bo]) * fx) * Preprocessor.inverse255
                 }
             }
         } } }
     }
 
-    /// I420 (three planes) and NV12 (Y plane, interleaved UV plane): luma bilinear,
-    /// chroma from the nearest 2×2 sample.
+    /// I420 (three planes) and NV12 (Y plane, interleaved UV plane): luma bilinear in two
+    /// passes, chroma from the nearest 2×2 sample, then the colour matrix over the row.
     private func fillYUV420(_ frame: FramePlanes, _ red: UnsafeMutablePointer<Float>,
                             _ green: UnsafeMutablePointer<Float>, _ blue: UnsafeMutablePointer<Float>) {
         let m = frame.matrix
@@ -101,28 +107,47 @@ public final class Preprocessor {
         let vStride = interleaved ? frame.strides[1] : frame.strides[2]
         let chromaStep = interleaved ? 2 : 1
         let width = geometry.contentWidth, tensorWidth = geometry.tensorWidth
-        let inv: Float = 1.0 / 255.0
+        let row = rowBuffer.baseAddress!
+        let y = rowBuffer.baseAddress! + geometry.frameWidth * 4
+        let u = y + width, v = u + width
+        let scale = m.yScale * Preprocessor.inverse255, offset = -m.yOffset * m.yScale * Preprocessor.inverse255
+        let rV = m.rV * Preprocessor.inverse255, gU = m.gU * Preprocessor.inverse255
+        let gV = m.gV * Preprocessor.inverse255, bU = m.bU * Preprocessor.inverse255
         x0.withUnsafeBufferPointer { x0 in x1.withUnsafeBufferPointer { x1 in wx.withUnsafeBufferPointer { wx in
         cx.withUnsafeBufferPointer { cx in
             for oy in 0..<geometry.contentHeight {
-                let row0 = luma + Int(y0[oy]) * lumaStride, row1 = luma + Int(y1[oy]) * lumaStride
+                blendRows(luma + Int(y0[oy]) * lumaStride, luma + Int(y1[oy]) * lumaStride, weight: wy[oy],
+                          count: geometry.frameWidth, into: row)
                 let uRow = uPlane + Int(cy[oy]) * uStride, vRow = vPlane + Int(cy[oy]) * vStride
-                let fy = wy[oy], gy = 1 - fy
-                let out = (oy + geometry.padY) * tensorWidth + geometry.padX
                 for ox in 0..<width {
                     let a = Int(x0[ox]), b = Int(x1[ox])
-                    let fx = wx[ox], gx = 1 - fx
-                    let yv = Float(row0[a]) * (gx * gy) + Float(row0[b]) * (fx * gy)
-                        + Float(row1[a]) * (gx * fy) + Float(row1[b]) * (fx * fy)
+                    y[ox] = row[a] + (row[b] - row[a]) * wx[ox]
                     let c = Int(cx[ox]) * chromaStep
-                    let u = Float(uRow[c]) - 128, v = Float(vRow[c]) - 128
-                    let y = (yv - m.yOffset) * m.yScale
-                    red[out + ox] = clamp01((y + m.rV * v) * inv)
-                    green[out + ox] = clamp01((y + m.gU * u + m.gV * v) * inv)
-                    blue[out + ox] = clamp01((y + m.bU * u) * inv)
+                    u[ox] = Float(uRow[c]) - 128
+                    v[ox] = Float(vRow[c]) - 128
+                }
+                let out = (oy + geometry.padY) * tensorWidth + geometry.padX
+                let r = red + out, g = green + out, bl = blue + out
+                for ox in 0..<width {
+                    let l = y[ox] * scale + offset
+                    r[ox] = clamp01(l + rV * v[ox])
+                    g[ox] = clamp01(l + gU * u[ox] + gV * v[ox])
+                    bl[ox] = clamp01(l + bU * u[ox])
                 }
             }
         } } } }
+    }
+
+    private static let inverse255: Float = 1.0 / 255.0
+
+    /// out[i] = a[i] + (b[i] - a[i]) · weight, over contiguous bytes.
+    @inline(__always)
+    private func blendRows(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, weight: Float, count: Int,
+                           into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<count {
+            let top = Float(a[i])
+            out[i] = top + (Float(b[i]) - top) * weight
+        }
     }
 }
 

@@ -112,9 +112,15 @@ final class Detector {
         return (allowed, unknown)
     }
 
-    /// Forward (timed separately) then decode and NMS, returning frame-space detections.
-    func detect(_ tensor: UnsafeMutablePointer<Float>, geometry: InputGeometry, settings: DecodeSettings,
-                timing: (_ inference: Double, _ postprocess: Double) -> Void) throws -> [LabeledDetection] {
+    /// Frame-space detections and how long the forward and the decoding took.
+    struct Outcome {
+        var detections: [LabeledDetection]
+        var inferenceMilliseconds: Double
+        var postprocessMilliseconds: Double
+    }
+
+    /// Forward, then decode and NMS.
+    func detect(_ tensor: UnsafeMutablePointer<Float>, geometry: InputGeometry, settings: DecodeSettings) throws -> Outcome {
         let t0 = monotonicMilliseconds()
         let output = try model.forward(tensor, width: tensorWidth, height: tensorHeight)
         let t1 = monotonicMilliseconds()
@@ -132,8 +138,8 @@ final class Detector {
             return LabeledDetection(frameBox, label: labels[d.classId], frameWidth: geometry.frameWidth,
                                     frameHeight: geometry.frameHeight)
         }.filter { $0.width > 0 && $0.height > 0 }
-        timing(t1 - t0, monotonicMilliseconds() - t1)
-        return result
+        return Outcome(detections: result, inferenceMilliseconds: t1 - t0,
+                       postprocessMilliseconds: monotonicMilliseconds() - t1)
     }
 }
 

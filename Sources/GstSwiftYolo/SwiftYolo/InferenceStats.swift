@@ -8,6 +8,12 @@ struct InferenceStats {
     var inference = LatencyStats()
     var postprocess = LatencyStats()
 
+    mutating func record(_ outcome: Detector.Outcome) {
+        inferences += 1
+        inference.add(outcome.inferenceMilliseconds)
+        postprocess.add(outcome.postprocessMilliseconds)
+    }
+
     /// GstStructure text, e.g. `stats, frames=(guint64)10, …`.
     var structureText: String {
         func ms(_ v: Double) -> String { "(double)\((v * 1000).rounded() / 1000)" }

@@ -21,6 +21,7 @@ final class SwiftYolo: VideoFilterImpl {
     /// What exists only between start() and stop().
     private final class Running {
         let detector: Detector
+        let inference: InferenceThread
         let settingsAtStart: SwiftYoloSettings
         var preprocessor: Preprocessor?
         var tensor: UnsafeMutableBufferPointer<Float>?
@@ -29,16 +30,24 @@ final class SwiftYolo: VideoFilterImpl {
         var frameIndex: UInt64 = 0
         var warnedClasses: [String] = []
 
-        init(detector: Detector, settings: SwiftYoloSettings) {
+        init(detector: Detector, inference: InferenceThread, settings: SwiftYoloSettings) {
             self.detector = detector
+            self.inference = inference
             settingsAtStart = settings
         }
 
-        func release() {
-            async?.stop()
+        /// Frees what belongs to one frame geometry.
+        func releaseBuffers() {
+            // An async job in flight still reads its buffers: let the thread finish it first.
+            if async != nil { _ = try? inference.sync {} }
             async = nil
             tensor?.deallocate()
             tensor = nil
+        }
+
+        func stop() {
+            releaseBuffers()
+            inference.stop()
         }
     }
 
@@ -72,12 +81,15 @@ final class SwiftYolo: VideoFilterImpl {
         }
         let config = DetectorConfiguration(modelPath: modelPath, labelsPath: s.labels, head: s.head,
                                            inputSize: s.inputSize, device: s.device, threads: s.threads)
+        let inference = InferenceThread()
         let detector: Detector
         do {
-            detector = try Detector(config)
+            detector = try inference.sync { try Detector(config) }
         } catch let e as TorchModel.LoadError {
+            inference.stop()
             throw ElementError.resourceRead(e.description)
         } catch {
+            inference.stop()
             throw ElementError.settings("\(error)")
         }
         SwiftYolo.log.info(element, "loaded \(modelPath): head \(detector.head.rawValue), \(detector.layout.classCount) classes, "
@@ -88,7 +100,7 @@ final class SwiftYolo: VideoFilterImpl {
                 + "classes=(int)\(detector.layout.classCount), input-width=(int)\(detector.tensorWidth), "
                 + "input-height=(int)\(detector.tensorHeight)"
         }
-        state.withLock { $0 = Running(detector: detector, settings: s) }
+        state.withLock { $0 = Running(detector: detector, inference: inference, settings: s) }
     }
 
     func stop() throws {
@@ -96,7 +108,7 @@ final class SwiftYolo: VideoFilterImpl {
             defer { s = nil }
             return s
         }
-        running?.release()
+        running?.stop()
     }
 
     func setInfo(_ info: VideoInfoRef) throws {
@@ -107,16 +119,13 @@ final class SwiftYolo: VideoFilterImpl {
             }
             let pre = running.detector.makePreprocessor(frameWidth: info.width, frameHeight: info.height)
             guard pre.geometry != running.preprocessor?.geometry else { return }
-            running.release()
+            running.releaseBuffers()
             running.preprocessor = pre
             running.last = []
             if running.settingsAtStart.mode == .async {
-                running.async = AsyncInference(detector: running.detector) { [weak self] inference, post in
-                    self?.stats.withLock {
-                        $0.inferences += 1
-                        $0.inference.add(inference)
-                        $0.postprocess.add(post)
-                    }
+                running.async = AsyncInference(detector: running.detector, thread: running.inference) {
+                    [weak self] outcome in
+                    self?.stats.withLock { $0.record(outcome) }
                 }
             } else {
                 running.tensor = pre.makeTensor()
@@ -163,14 +172,14 @@ final class SwiftYolo: VideoFilterImpl {
                 pre.fill(tensor.baseAddress!, from: planes)
                 let t1 = monotonicMilliseconds()
                 do {
-                    running.last = try running.detector.detect(tensor.baseAddress!, geometry: pre.geometry,
-                                                               settings: s.decode) { inference, post in
-                        stats.withLock {
-                            $0.inferences += 1
-                            $0.preprocess.add(t1 - t0)
-                            $0.inference.add(inference)
-                            $0.postprocess.add(post)
-                        }
+                    let detector = running.detector, geometry = pre.geometry, decode = s.decode
+                    let outcome = try running.inference.sync {
+                        try detector.detect(tensor.baseAddress!, geometry: geometry, settings: decode)
+                    }
+                    running.last = outcome.detections
+                    stats.withLock {
+                        $0.preprocess.add(t1 - t0)
+                        $0.record(outcome)
                     }
                 } catch {
                     throw ElementError.library("\(running.detector.model.path): inference failed: \(error)")
