@@ -26,7 +26,7 @@ def parse_args():
     p.add_argument("--plugins", default=os.path.join(REPO, "build", "gst-plugins"))
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     p.add_argument("--threads", type=int, default=os.cpu_count())
-    p.add_argument("--frames", type=int, default=60, help="frames per throughput measurement")
+    p.add_argument("--seconds", type=float, default=5.0, help="rough length of each throughput run")
     p.add_argument("--quick", action="store_true", help="short runs, for checking the script")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds per figure; the best of each side counts")
     p.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
@@ -71,6 +71,9 @@ def models():
         else:
             print(f"bench: {path} absent, {label} skipped", file=sys.stderr)
     return found
+
+
+SIZES = {"fastestdet-coco-352.torchscript": (352, 352), "yolov8n-random-640.torchscript": (640, 640)}
 
 
 def default_model_path():
@@ -265,9 +268,13 @@ def best_of_rounds(model, fmt, frames):
 
 def main():
     quick = ARGS.quick
-    frames = 10 if quick else ARGS.frames
+    # Frames per run from the model's speed on this machine (bare forward, short probe).
+    def frames_for(path):
+        probe = in_child("bare", path or "-", *SIZES.get(os.path.basename(path or ""), (320, 320)), 5)
+        return max(10, int(probe["fps"] * (1 if quick else ARGS.seconds)))
     result = {"machine": machine(), "throughput": [], "preprocess": [], "async": None, "memory": {}}
     for label, path in models():
+        frames = frames_for(path)
         for fmt in ["NV12", "I420"]:
             element, bare_run = best_of_rounds(path, fmt, frames)
             fps, stats, info = element["fps"], element["stats"], element["info"]

@@ -104,6 +104,23 @@ static GstFlowReturn vf_transform_frame_ip(GstVideoFilter *vf, GstVideoFrame *fr
     return CB(vf).transform_frame_ip(SWIFT(vf), frame);
 }
 
+static GstFlowReturn vf_transform_ip_read_only(GstBaseTransform *bt, GstBuffer *buffer) {
+    GstVideoFilter *vf = GST_VIDEO_FILTER(bt);
+    if (!vf->negotiated) {
+        GST_ELEMENT_ERROR(bt, CORE, NEGOTIATION, (NULL), ("unknown format"));
+        return GST_FLOW_NOT_NEGOTIATED;
+    }
+    GstVideoFrame frame;
+    // NO_REF: a mapped frame holding a second ref would make the buffer read-only for metas.
+    if (!gst_video_frame_map(&frame, &vf->in_info, buffer, GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF)) {
+        GST_ELEMENT_ERROR(bt, STREAM, FAILED, ("could not map the video frame"), (NULL));
+        return GST_FLOW_ERROR;
+    }
+    GstFlowReturn ret = CB(vf).transform_frame_ip(SWIFT(vf), &frame);
+    gst_video_frame_unmap(&frame);
+    return ret;
+}
+
 static GstFlowReturn bt_transform_ip(GstBaseTransform *bt, GstBuffer *buffer) {
     return CB(bt).transform_ip(SWIFT(bt), buffer);
 }
@@ -230,6 +247,7 @@ static void class_init(gpointer klass, gpointer class_data) {
         GstVideoFilterClass *vf_class = klass;
         vf_class->set_info = vf_set_info;
         if (desc->callbacks.transform_frame_ip) vf_class->transform_frame_ip = vf_transform_frame_ip;
+        if (desc->read_only_frames) bt_class->transform_ip = vf_transform_ip_read_only;
     } else if (desc->callbacks.transform_ip) {
         bt_class->transform_ip = bt_transform_ip;
     }

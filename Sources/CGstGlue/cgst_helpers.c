@@ -8,6 +8,8 @@ void cgst_element_post_error(GstElement *element, gboolean warning, GQuark domai
 
 GstVideoRegionOfInterestMeta *cgst_buffer_add_detection(GstBuffer *buffer, const char *label, gint class_id,
                                                         gdouble confidence, guint x, guint y, guint w, guint h) {
+    // 1.22 dereferences the meta without checking: refuse read-only buffers here.
+    if (!gst_buffer_is_writable(buffer)) return NULL;
     GstVideoRegionOfInterestMeta *meta = gst_buffer_add_video_region_of_interest_meta(buffer, label, x, y, w, h);
     if (!meta) return NULL;
     GstStructure *s = gst_structure_new("detection", "label", G_TYPE_STRING, label, "class-id", G_TYPE_INT, class_id,

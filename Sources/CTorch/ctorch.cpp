@@ -163,12 +163,4 @@ extern "C" const float *ctorch_model_output_data(const CTorchModel *model) {
     return model->output.data_ptr<float>();
 }
 
-extern "C" int ctorch_cuda_available(void) {
-    try {
-        return torch::cuda::is_available() ? 1 : 0;
-    } catch (...) {
-        return 0;
-    }
-}
-
 extern "C" void ctorch_string_free(char *s) { free(s); }

@@ -12,10 +12,12 @@ public struct ElementDescription {
     public var properties: [PropertySpec]
     /// Whether GstBaseTransform's QoS may drop late frames before the element sees them.
     public var qos: Bool
+    /// A video filter that only reads pixels: frames are mapped read-only.
+    public var readOnlyFrames: Bool
 
     public init(typeName: String, elementName: String, rank: UInt32 = 0, longName: String, classification: String,
                 summary: String, author: String, sinkCaps: String, srcCaps: String?, properties: [PropertySpec],
-                qos: Bool = false) {
+                qos: Bool = false, readOnlyFrames: Bool = false) {
         self.typeName = typeName
         self.elementName = elementName
         self.rank = rank
@@ -27,6 +29,7 @@ public struct ElementDescription {
         self.srcCaps = srcCaps
         self.properties = properties
         self.qos = qos
+        self.readOnlyFrames = readOnlyFrames
     }
 }
 

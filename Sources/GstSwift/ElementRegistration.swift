@@ -56,6 +56,7 @@ public enum ElementRegistration {
         desc.pointee.sink_caps = UnsafePointer(strdup(description.sinkCaps))
         desc.pointee.src_caps = description.srcCaps.map { UnsafePointer(strdup($0)) }
         desc.pointee.qos = description.qos ? 1 : 0
+        desc.pointee.read_only_frames = description.readOnlyFrames ? 1 : 0
 
         if g_type_from_name(description.typeName) == 0 {
             let specs = UnsafeMutablePointer<UnsafeMutablePointer<GParamSpec>?>.allocate(capacity: max(1, description.properties.count))

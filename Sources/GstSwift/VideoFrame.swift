@@ -20,13 +20,6 @@ public struct VideoFrameRef {
 
     public func stride(_ index: Int) -> Int { Int(cgst_video_frame_stride(pointer, UInt32(index))) }
 
-    /// The colour matrix as (Kr, Kb) and whether the range is full, for YUV formats.
-    public var colorMatrix: (kr: Double, kb: Double, fullRange: Bool)? {
-        let colorimetry = pointer.pointee.info.colorimetry
-        var kr: Double = 0, kb: Double = 0
-        guard gst_video_color_matrix_get_Kr_Kb(colorimetry.matrix, &kr, &kb) != 0 else { return nil }
-        return (kr, kb, colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255)
-    }
 }
 
 /// Negotiated video caps.
@@ -38,4 +31,12 @@ public struct VideoInfoRef {
     public var width: Int { Int(cgst_video_info_width(pointer)) }
     public var height: Int { Int(cgst_video_info_height(pointer)) }
     public var formatName: String { String(cString: gst_video_format_to_string(cgst_video_info_format(pointer))) }
+
+    /// The colour matrix as (Kr, Kb) and whether the range is full, for YUV formats.
+    public var colorMatrix: (kr: Double, kb: Double, fullRange: Bool)? {
+        let colorimetry = pointer.pointee.colorimetry
+        var kr: Double = 0, kb: Double = 0
+        guard gst_video_color_matrix_get_Kr_Kb(colorimetry.matrix, &kr, &kb) != 0 else { return nil }
+        return (kr, kb, colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255)
+    }
 }

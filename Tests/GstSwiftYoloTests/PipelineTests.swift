@@ -39,6 +39,18 @@ final class PipelineTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(found.count, 18)
     }
 
+    /// Behind a tee the frame's memory is shared with the other branch: the element reads
+    /// it in place and still attaches its results.
+    func testDetectsBehindATeeWhoseMemoryIsShared() throws {
+        let result = try gstLaunch(["videotestsrc", "pattern=ball", "num-buffers=10", "!", "video/x-raw,width=320,height=240",
+                                    "!", "tee", "name=t", "!", "queue", "!", "swiftyolo", "post-messages=true", "!",
+                                    "fakesink", "t.", "!", "queue", "!", "fakesink"], messages: true)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = detectionLines(result.stdout)
+        XCTAssertEqual(lines.count, 10)
+        XCTAssertTrue(lines.allSatisfy { (($0["objects"] as? [[String: Any]]) ?? []).count == 1 }, "\(lines)")
+    }
+
     func testFastestDetFindsTheRightCOCOClassInPhotos() throws {
         let model = try Paths.sharedModel("fastestdet-coco-352.torchscript")
         let labels = try Paths.sharedModel("coco80-darknet.names")

@@ -80,6 +80,8 @@ final class SwiftYoloHarnessTests: XCTestCase {
         guard let b2 = h.pushAndPull() else { return XCTFail("no buffer") }
         XCTAssertEqual(regions(b2).count, 0, "ball is filtered out by classes=person")
         gst_buffer_unref(b2)
+        let warning = h.warningMessage() ?? ""
+        XCTAssertTrue(warning.contains("classes: person not among the model's labels (ball"), warning)
         h.set("classes", "ball")
         h.set("max-detections", 0)
         guard let b3 = h.pushAndPull() else { return XCTFail("no buffer") }

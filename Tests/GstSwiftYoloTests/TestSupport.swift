@@ -116,12 +116,19 @@ final class Harness {
     }
 
     /// The first error message on the element's bus.
-    func errorMessage() -> String? {
+    func errorMessage() -> String? { firstMessage(GST_MESSAGE_ERROR, parse: gst_message_parse_error) }
+
+    /// The first warning message on the element's bus.
+    func warningMessage() -> String? { firstMessage(GST_MESSAGE_WARNING, parse: gst_message_parse_warning) }
+
+    private func firstMessage(_ type: GstMessageType,
+                              parse: (UnsafeMutablePointer<GstMessage>?, UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
+                                      UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?) -> Void) -> String? {
         while let message = gst_bus_pop(bus) {
             defer { gst_message_unref(message) }
-            guard message.pointee.type == GST_MESSAGE_ERROR else { continue }
+            guard message.pointee.type == type else { continue }
             var error: UnsafeMutablePointer<GError>? = nil
-            gst_message_parse_error(message, &error, nil)
+            parse(message, &error, nil)
             defer { g_error_free(error) }
             return String(cString: error!.pointee.message)
         }

@@ -55,6 +55,9 @@ typedef struct {
     const CGstSignalDesc *signals;
     guint n_signals;
     gboolean qos;                       // GstBaseTransform QoS (drops late frames)
+    // GstVideoFilter that only reads pixels (analytics): frames are mapped READ, so a
+    // buffer whose memory is shared (tee, imagefreeze) is not copied just to add metas.
+    gboolean read_only_frames;
     CGstCallbacks callbacks;
     void *user_data;
 } CGstElementDesc;

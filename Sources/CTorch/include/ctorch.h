@@ -24,7 +24,6 @@ int ctorch_model_output_rank(const CTorchModel *model);
 int64_t ctorch_model_output_dim(const CTorchModel *model, int index);
 const float *ctorch_model_output_data(const CTorchModel *model);
 
-int ctorch_cuda_available(void);
 void ctorch_string_free(char *s);
 
 #ifdef __cplusplus

@@ -34,6 +34,4 @@ final class TorchModel {
         let shape = (0..<rank).map { Int(ctorch_model_output_dim(handle, Int32($0))) }
         return (shape, ctorch_model_output_data(handle))
     }
-
-    static var cudaAvailable: Bool { ctorch_cuda_available() != 0 }
 }

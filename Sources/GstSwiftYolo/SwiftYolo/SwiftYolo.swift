@@ -14,7 +14,8 @@ final class SwiftYolo: VideoFilterImpl {
         typeName: "GstSwiftYolo", elementName: "swiftyolo", longName: "Swift YOLO detector",
         classification: "Filter/Analyzer/Video",
         summary: "Detects objects with a TorchScript YOLOv8/YOLOv5/FastestDet model and attaches ROI metas",
-        author: "ChatCast", sinkCaps: caps, srcCaps: caps, properties: SwiftYoloSettings.properties)
+        author: "ChatCast", sinkCaps: caps, srcCaps: caps, properties: SwiftYoloSettings.properties,
+        readOnlyFrames: true)
 
     static let log = DebugCategory(name: "swiftyolo", description: "Swift YOLO detector")
 
@@ -24,6 +25,8 @@ final class SwiftYolo: VideoFilterImpl {
         let inference: InferenceThread
         let settingsAtStart: SwiftYoloSettings
         var preprocessor: Preprocessor?
+        var layout = PixelLayout.rgb
+        var matrix = YUVMatrix.bt601
         var tensor: UnsafeMutableBufferPointer<Float>?
         var async: AsyncInference?
         var last: [LabeledDetection] = []
@@ -71,10 +74,6 @@ final class SwiftYolo: VideoFilterImpl {
 
     func start() throws {
         let s = settings.withLock { $0 }
-        if s.device.hasPrefix("cuda"), !TorchModel.cudaAvailable {
-            throw ElementError.settings("device \"\(s.device)\" requested, but this libtorch has no CUDA support "
-                                        + "(or no GPU is visible). Use device=cpu.")
-        }
         guard let modelPath = s.model ?? DefaultModel.path else {
             throw ElementError.resourceNotFound("no model set and the bundled default model (\(DefaultModel.fileName)) "
                                                + "was not found beside the plugin. Set model=PATH or run `make plugins`.")
@@ -114,9 +113,11 @@ final class SwiftYolo: VideoFilterImpl {
     func setInfo(_ info: VideoInfoRef) throws {
         try state.withLock { running in
             guard let running else { return }
-            guard PixelLayout(rawValue: info.formatName) != nil else {
+            guard let layout = PixelLayout(rawValue: info.formatName) else {
                 throw ElementError.format(SwiftYolo.formatMessage(info.formatName))
             }
+            running.layout = layout
+            if let m = info.colorMatrix { running.matrix = YUVMatrix(kr: m.kr, kb: m.kb, fullRange: m.fullRange) }
             let pre = running.detector.makePreprocessor(frameWidth: info.width, frameHeight: info.height)
             guard pre.geometry != running.preprocessor?.geometry else { return }
             running.releaseBuffers()
@@ -145,9 +146,6 @@ final class SwiftYolo: VideoFilterImpl {
 
     func transformFrameInPlace(_ frame: VideoFrameRef) throws -> FlowOutcome {
         let s = settings.withLock { $0 }
-        guard let layout = PixelLayout(rawValue: frame.formatName) else {
-            throw ElementError.format(SwiftYolo.formatMessage(frame.formatName))
-        }
         let detections = try state.withLock { running -> [LabeledDetection] in
             guard let running, let pre = running.preprocessor else {
                 throw ElementError.failed("swiftyolo got a frame before its caps")
@@ -155,7 +153,7 @@ final class SwiftYolo: VideoFilterImpl {
             warnAboutUnknownClasses(running, s.classes)
             let infer = running.frameIndex % UInt64(s.interval) == 0
             running.frameIndex += 1
-            let planes = framePlanes(frame, layout)
+            let planes = framePlanes(frame, running.layout, running.matrix)
             if let async = running.async {
                 if infer {
                     let t0 = monotonicMilliseconds()
@@ -190,9 +188,9 @@ final class SwiftYolo: VideoFilterImpl {
         stats.withLock { $0.frames += 1 }
 
         let buffer = frame.buffer
-        for d in detections {
-            buffer.addDetection(label: d.label, classId: d.classId, confidence: d.confidence, x: d.x, y: d.y,
-                                width: d.width, height: d.height)
+        for d in detections where !buffer.addDetection(label: d.label, classId: d.classId, confidence: d.confidence,
+                                                       x: d.x, y: d.y, width: d.width, height: d.height) {
+            SwiftYolo.log.warning(element, "buffer not writable: detection \(d.label) not attached")
         }
         if s.postMessages {
             let json = DetectionsLine.json(pts: buffer.pts, width: frame.width, height: frame.height, objects: detections)
@@ -212,10 +210,8 @@ final class SwiftYolo: VideoFilterImpl {
         }
     }
 
-    private func framePlanes(_ frame: VideoFrameRef, _ layout: PixelLayout) -> FramePlanes {
+    private func framePlanes(_ frame: VideoFrameRef, _ layout: PixelLayout, _ matrix: YUVMatrix) -> FramePlanes {
         let count = layout.planeCount
-        var matrix = YUVMatrix.bt601
-        if let m = frame.colorMatrix { matrix = YUVMatrix(kr: m.kr, kb: m.kb, fullRange: m.fullRange) }
         return FramePlanes(layout: layout, width: frame.width, height: frame.height,
                            planes: (0..<count).map { UnsafePointer(frame.plane($0)) },
                            strides: (0..<count).map { frame.stride($0) }, matrix: matrix)
