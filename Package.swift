@@ -8,6 +8,7 @@ let package = Package(
     name: "ChatCast",
     products: [
         .executable(name: "chatcast", targets: ["Launcher"]),
+        .executable(name: "torch-forward-loop", targets: ["TorchForwardLoop"]),
         // Plugin file names must be libgstNAME.so with NAME matching GST_PLUGIN_DEFINE.
         .library(name: "gstswiftyolo", type: .dynamic, targets: ["GstSwiftYoloEntry", "GstSwiftYolo"]),
     ],
@@ -35,6 +36,8 @@ let package = Package(
             "CGStreamer", "CGstGlue", "ChatCastJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        .executableTarget(name: "TorchForwardLoop", dependencies: ["CTorch"], path: "bench/TorchForwardLoop"),
 
         .testTarget(name: "ChatCastJSONTests", dependencies: ["ChatCastJSON"]),
         .testTarget(name: "YoloCoreTests", dependencies: ["YoloCore"]),

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`make bench`: swiftyolo against its baselines, measured in one run on this machine.
 
-Every figure is a ratio against a baseline taken in the same run (bare libtorch forward,
+Every figure is a ratio against a baseline taken in the same run (a bare libtorch forward
+loop through the same C shim, bench/TorchForwardLoop,
 OpenCV preprocessing, the source's own frame rate), written with the machine's
 description to bench/results/swiftyolo.md (and .json).
 """
@@ -26,9 +27,9 @@ def parse_args():
     p.add_argument("--plugins", default=os.path.join(REPO, "build", "gst-plugins"))
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     p.add_argument("--threads", type=int, default=os.cpu_count())
-    p.add_argument("--seconds", type=float, default=5.0, help="rough length of each throughput run")
+    p.add_argument("--seconds", type=float, default=3.0, help="rough length of each throughput run")
     p.add_argument("--quick", action="store_true", help="short runs, for checking the script")
-    p.add_argument("--rounds", type=int, default=3, help="alternating rounds per figure; the best of each side counts")
+    p.add_argument("--rounds", type=int, default=5, help="alternating rounds per figure; the best of each side counts")
     p.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     return p.parse_args()
 
@@ -130,21 +131,6 @@ def element_throughput(model, fmt, frames):
     return fps, stats, info
 
 
-def bare_forward(model, width, height, frames):
-    import torch
-
-    torch.set_num_threads(ARGS.threads)
-    m = torch.jit.load(model).eval()
-    x = torch.rand(1, 3, height, width)
-    with torch.inference_mode():
-        for _ in range(5):
-            m(x)
-        t0 = time.perf_counter()
-        for _ in range(frames):
-            m(x)
-        return frames / (time.perf_counter() - t0)
-
-
 def opencv_preprocess_ms(fmt, width, height, letterbox, repeats):
     """The usual OpenCV route to a tensor: colour conversion of the whole frame,
     resize (+ letterbox border), blobFromImage."""
@@ -240,8 +226,11 @@ def child(kind, model, *rest):
         fps, stats, info = element_throughput(model, fmt, frames)
         print(json.dumps({"fps": fps, "stats": stats, "info": info}))
     elif kind == "bare":
-        width, height, frames = int(rest[0]), int(rest[1]), int(rest[2])
-        print(json.dumps({"fps": bare_forward(model or default_model_path(), width, height, frames)}))
+        width, height, frames = rest[0], rest[1], rest[2]
+        loop = os.path.join(REPO, ".build", "release", "torch-forward-loop")
+        out = subprocess.run([loop, model or default_model_path(), width, height, frames, str(ARGS.threads)],
+                             capture_output=True, text=True, check=True)
+        print(out.stdout.strip())
 
 
 def in_child(*args):
