@@ -304,7 +304,7 @@ def write(result):
     m = result["machine"]
     lines = ["# swiftyolo benchmark", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']} MiB, Linux {m['kernel']}; "
-             f"GStreamer {m['gstreamer']}, torch {m['torch']}, OpenCV {m['opencv']}; {m['threads']} threads; {m['date']}.",
+             f"{m['gstreamer']}, torch {m['torch']}, OpenCV {m['opencv']}; {m['threads']} threads; {m['date']}.",
              "", "## Sync throughput on 1280×720 against a bare libtorch forward loop (same model, threads, run)", "",
              f"Each side ran {ARGS.rounds} times, alternating, each in a fresh process; the fastest run of each side counts.", "",
              "| model | format | input | swiftyolo fps | bare forward fps | ratio (goal ≥ 0.95) | pre ms | infer ms | post ms |",
