@@ -35,7 +35,7 @@ demo: plugins
 test: plugins
 	$(SWIFT) build -c $(CONFIG) --build-tests
 	/usr/bin/python3 Tests/fixtures/make_fixtures.py build/test-fixtures
-	CHATCAST_FIXTURES=$(shell pwd)/build/test-fixtures $(SWIFT) test -c $(CONFIG) --skip-build
+	CHATCAST_FIXTURES=$(shell pwd)/build/test-fixtures $(SWIFT) test -c $(CONFIG) --skip-build --disable-swift-testing
 
 bench: plugins
 	/usr/bin/python3 bench/run.py --plugins $(PLUGIN_DIR) --out bench/results
