@@ -1,0 +1,56 @@
+/// Where the NAL units of an access unit are.
+public enum NALUnits {
+    /// NAL unit payload ranges (start codes excluded) of an Annex B byte stream. Bytes
+    /// before the first start code are ignored; trailing zeros of a unit belong to the next
+    /// start code (`00 00 00 01`).
+    public static func annexB<C: RandomAccessCollection>(_ bytes: C) -> [Range<Int>] where C.Element == UInt8, C.Index == Int {
+        var starts: [(codeStart: Int, payload: Int)] = []
+        var i = bytes.startIndex
+        let end = bytes.endIndex
+        while i + 2 < end {
+            if bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 1 {
+                let codeStart = i > bytes.startIndex && bytes[i - 1] == 0 ? i - 1 : i
+                starts.append((codeStart, i + 3))
+                i += 3
+            } else {
+                i += 1
+            }
+        }
+        return starts.enumerated().compactMap { index, start in
+            var stop = index + 1 < starts.count ? starts[index + 1].codeStart : end
+            // A zero byte before a 3-byte start code is trailing_zero_8bits, not payload.
+            while stop > start.payload && bytes[stop - 1] == 0 && index + 1 < starts.count { stop -= 1 }
+            return start.payload < stop ? start.payload..<stop : nil
+        }
+    }
+
+    /// NAL unit ranges of an AVC (length-prefixed) sample, or nil when a length runs past
+    /// the end.
+    public static func lengthPrefixed<C: RandomAccessCollection>(_ bytes: C, lengthSize: Int = 4) -> [Range<Int>]?
+        where C.Element == UInt8, C.Index == Int
+    {
+        guard (1...4).contains(lengthSize) else { return nil }
+        var ranges: [Range<Int>] = []
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            guard i + lengthSize <= bytes.endIndex else { return nil }
+            var length = 0
+            for k in 0..<lengthSize { length = length << 8 | Int(bytes[i + k]) }
+            i += lengthSize
+            guard length <= bytes.endIndex - i else { return nil }
+            if length > 0 { ranges.append(i..<(i + length)) }
+            i += length
+        }
+        return ranges
+    }
+
+    /// nal_unit_type of a NAL unit's first byte.
+    @inline(__always) public static func type(_ header: UInt8) -> UInt8 { header & 0x1F }
+
+    public static let sei: UInt8 = 6
+    public static let accessUnitDelimiter: UInt8 = 9
+    public static let sps: UInt8 = 7
+    public static let pps: UInt8 = 8
+    /// Coded slice types (non-IDR and IDR).
+    public static func isSlice(_ type: UInt8) -> Bool { type == 1 || type == 5 }
+}

@@ -1,0 +1,67 @@
+import ChatCastSEI
+import XCTest
+
+final class EnvelopeTests: XCTestCase {
+    let hi = ChatMessage(id: "m1", room: "lobby", nick: "alice", text: "hi", time: "2026-11-25T12:00:00.000Z")
+
+    func testEncodesTheContractShape() {
+        let envelope = ChatEnvelope(chat: [hi], detections: EnvelopeDetections(width: 1280, height: 720, objects: [
+            EnvelopeObject(label: "person", classId: 0, confidence: 0.87, x: 10, y: 20, w: 100, h: 200)]))
+        XCTAssertEqual(String(decoding: envelope.encode(), as: UTF8.self),
+                       #"{"v":1,"chat":[{"id":"m1","room":"lobby","nick":"alice","text":"hi","time":"2026-11-25T12:00:00.000Z"}],"det":{"width":1280,"height":720,"objects":[{"label":"person","class_id":0,"confidence":0.87,"x":10,"y":20,"w":100,"h":200}]}}"#)
+        XCTAssertEqual(try EnvelopeDecoder.decode(envelope.encode()), envelope)
+    }
+
+    func testIgnoresUnknownFieldsAndKeepsMarkupLiteral() throws {
+        let text = #"{"v":1,"future":{"x":[1]},"chat":[{"id":"a","room":"r","nick":"n","text":"<span size=\"400000\">x</span>\u0007\n","time":"t","extra":1}]}"#
+        let envelope = try EnvelopeDecoder.decode(Array(text.utf8))
+        XCTAssertEqual(envelope.chat.first?.text, #"<span size="400000">x</span>"#)
+    }
+
+    func testDropsBadEnvelopes() {
+        let bad: [String: [UInt8]] = [
+            "empty": [],
+            "64 KiB": Array(repeating: 0x20, count: 65_536),
+            "invalid UTF-8": Array(#"{"v":1,"chat":[{"id":"a","room":"r","nick":"n","text":""#.utf8) + [0xC3, 0x28] + Array(#"","time":"t"}]}"#.utf8),
+            "not JSON": Array("hello".utf8),
+            "deep nesting": Array((#"{"v":1,"x":"# + String(repeating: "[", count: 50) + String(repeating: "]", count: 50) + "}").utf8),
+            "no version": Array(#"{"chat":[]}"#.utf8),
+            "box outside the frame": Array(#"{"v":1,"det":{"width":100,"height":100,"objects":[{"label":"a","class_id":0,"confidence":0.5,"x":90,"y":0,"w":20,"h":10}]}}"#.utf8),
+            "absurd numbers": Array(#"{"v":1,"det":{"width":1e300,"height":100,"objects":[]}}"#.utf8),
+            "negative box": Array(#"{"v":1,"det":{"width":100,"height":100,"objects":[{"label":"a","class_id":0,"confidence":0.5,"x":-5,"y":0,"w":1,"h":1}]}}"#.utf8),
+            "confidence above 1": Array(#"{"v":1,"det":{"width":100,"height":100,"objects":[{"label":"a","class_id":0,"confidence":7,"x":0,"y":0,"w":1,"h":1}]}}"#.utf8),
+            "text too long": Array((#"{"v":1,"chat":[{"id":"a","room":"r","nick":"n","text":""# + String(repeating: "x", count: 501) + #"","time":"t"}]}"#).utf8),
+            "missing nick": Array(#"{"v":1,"chat":[{"id":"a","room":"r","text":"x","time":"t"}]}"#.utf8),
+            "chat not a list": Array(#"{"v":1,"chat":{"id":"a"}}"#.utf8),
+        ]
+        for (name, payload) in bad {
+            XCTAssertThrowsError(try EnvelopeDecoder.decode(payload), name)
+        }
+    }
+
+    func testPackingSpreadsABacklogInOrderUnder4KiB() {
+        let backlog = (0..<200).map { ChatMessage(id: "id\($0)", room: "lobby", nick: "n\($0 % 7)",
+                                                 text: String(repeating: "é", count: $0 % 60), time: "2026-11-25T12:00:00.000Z") }
+        var rest = backlog, delivered: [ChatMessage] = [], frames = 0
+        while !rest.isEmpty {
+            let packed = EnvelopePacker.pack(chat: rest, detections: nil)
+            XCTAssertLessThanOrEqual(packed.envelope.encode().count, ChatEnvelope.maxPayloadBytes)
+            XCTAssertFalse(packed.envelope.chat.isEmpty)
+            delivered += packed.envelope.chat
+            rest = packed.rest
+            frames += 1
+        }
+        XCTAssertEqual(delivered, backlog)
+        XCTAssertGreaterThan(frames, 1)
+    }
+
+    func testPackingTrimsTooManyDetectionsByScore() {
+        let objects = (0..<1000).map { EnvelopeObject(label: "thing", classId: 1, confidence: Double($0) / 1000, x: 0, y: 0, w: 1, h: 1) }
+        let packed = EnvelopePacker.pack(chat: [hi], detections: EnvelopeDetections(width: 10, height: 10, objects: objects))
+        XCTAssertLessThanOrEqual(packed.envelope.encode().count, ChatEnvelope.maxPayloadBytes)
+        let kept = packed.envelope.detections!.objects
+        XCTAssertGreaterThan(kept.count, 10)
+        XCTAssertEqual(kept.first?.confidence, 0.999)
+        XCTAssertEqual(packed.rest.count + packed.envelope.chat.count, 1)
+    }
+}
