@@ -27,7 +27,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
         ),
         .target(name: "ChatCastJSON"),
-        .target(name: "ChatCastSEI", dependencies: ["ChatCastJSON"]),
+        .target(name: "ChatCastSEI", dependencies: ["ChatCastJSON", "YoloCore"]),
         .target(name: "YoloCore", dependencies: ["ChatCastJSON"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue"]),
@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(name: "TorchForwardLoop", dependencies: ["CTorch"], path: "bench/TorchForwardLoop"),
 
         .testTarget(name: "ChatCastJSONTests", dependencies: ["ChatCastJSON"]),
-        .testTarget(name: "ChatCastSEITests", dependencies: ["ChatCastSEI", "ChatCastJSON"]),
+        .testTarget(name: "ChatCastSEITests", dependencies: ["ChatCastSEI", "ChatCastJSON", "YoloCore"]),
         .testTarget(name: "YoloCoreTests", dependencies: ["YoloCore"]),
         .testTarget(name: "GstSwiftYoloTests",
                     dependencies: ["GstSwiftYolo", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue", "YoloCore", "ChatCastJSON"]),

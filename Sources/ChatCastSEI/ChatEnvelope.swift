@@ -1,4 +1,5 @@
 import ChatCastJSON
+import YoloCore
 
 /// One chat message as it travels in the video (DESIGN.md, "Metadata").
 public struct ChatMessage: Equatable, Sendable {
@@ -18,26 +19,13 @@ public struct ChatMessage: Equatable, Sendable {
     }
 }
 
-/// One detected object in pixels of the frame the envelope rides on.
-public struct EnvelopeObject: Equatable, Sendable {
-    public var label: String
-    public var classId: Int
-    public var confidence: Double
-    public var x: Int, y: Int, w: Int, h: Int
-
-    public init(label: String, classId: Int, confidence: Double, x: Int, y: Int, w: Int, h: Int) {
-        self.label = label
-        self.classId = classId
-        self.confidence = confidence
-        self.x = x; self.y = y; self.w = w; self.h = h
-    }
-}
-
+/// The detections of the frame the envelope rides on, in its pixels (the same objects as
+/// the JSON lines carry).
 public struct EnvelopeDetections: Equatable, Sendable {
     public var width: Int, height: Int
-    public var objects: [EnvelopeObject]
+    public var objects: [LabeledDetection]
 
-    public init(width: Int, height: Int, objects: [EnvelopeObject]) {
+    public init(width: Int, height: Int, objects: [LabeledDetection]) {
         self.width = width
         self.height = height
         self.objects = objects
@@ -72,12 +60,7 @@ public struct ChatEnvelope: Equatable, Sendable {
         if let d = detections {
             members.append(("det", .object([
                 ("width", .number(Double(d.width))), ("height", .number(Double(d.height))),
-                ("objects", .array(d.objects.map { o in
-                    .object([("label", .string(o.label)), ("class_id", .number(Double(o.classId))),
-                             ("confidence", .number((o.confidence * 10_000).rounded() / 10_000)),
-                             ("x", .number(Double(o.x))), ("y", .number(Double(o.y))),
-                             ("w", .number(Double(o.w))), ("h", .number(Double(o.h)))])
-                })),
+                ("objects", .array(d.objects.map(DetectionsLine.object))),
             ])))
         }
         return .object(members)

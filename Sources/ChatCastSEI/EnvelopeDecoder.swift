@@ -1,4 +1,5 @@
 import ChatCastJSON
+import YoloCore
 
 /// Why an envelope was dropped. Readers count these and carry on.
 public struct EnvelopeError: Error, Equatable, CustomStringConvertible {
@@ -69,16 +70,16 @@ public enum EnvelopeDecoder {
         let width = try integer(value["width"], "width", in: 1...maxFrameSide)
         let height = try integer(value["height"], "height", in: 1...maxFrameSide)
         guard let list = value["objects"]?.arrayValue, list.count <= maxObjects else { throw EnvelopeError("bad \"objects\"") }
-        let objects = try list.map { o -> EnvelopeObject in
+        let objects = try list.map { o -> LabeledDetection in
             guard o.objectValue != nil else { throw EnvelopeError("object is not an object") }
             let x = try integer(o["x"], "x", in: 0...width), y = try integer(o["y"], "y", in: 0...height)
             let w = try integer(o["w"], "w", in: 0...(width - x)), h = try integer(o["h"], "h", in: 0...(height - y))
             guard let confidence = o["confidence"]?.doubleValue, (0...1).contains(confidence) else {
                 throw EnvelopeError("bad \"confidence\"")
             }
-            return EnvelopeObject(label: try string(o["label"], "label", max: maxFieldCharacters),
-                                  classId: try integer(o["class_id"], "class_id", in: 0...1_000_000),
-                                  confidence: confidence, x: x, y: y, w: w, h: h)
+            return LabeledDetection(label: try string(o["label"], "label", max: maxFieldCharacters),
+                                    classId: try integer(o["class_id"], "class_id", in: 0...1_000_000),
+                                    confidence: confidence, x: x, y: y, width: w, height: h)
         }
         return EnvelopeDetections(width: width, height: height, objects: objects)
     }

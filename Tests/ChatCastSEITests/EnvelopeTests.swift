@@ -1,4 +1,5 @@
 import ChatCastSEI
+import YoloCore
 import XCTest
 
 final class EnvelopeTests: XCTestCase {
@@ -6,7 +7,7 @@ final class EnvelopeTests: XCTestCase {
 
     func testEncodesTheContractShape() {
         let envelope = ChatEnvelope(chat: [hi], detections: EnvelopeDetections(width: 1280, height: 720, objects: [
-            EnvelopeObject(label: "person", classId: 0, confidence: 0.87, x: 10, y: 20, w: 100, h: 200)]))
+            LabeledDetection(label: "person", classId: 0, confidence: 0.87, x: 10, y: 20, width: 100, height: 200)]))
         XCTAssertEqual(String(decoding: envelope.encode(), as: UTF8.self),
                        #"{"v":1,"chat":[{"id":"m1","room":"lobby","nick":"alice","text":"hi","time":"2026-11-25T12:00:00.000Z"}],"det":{"width":1280,"height":720,"objects":[{"label":"person","class_id":0,"confidence":0.87,"x":10,"y":20,"w":100,"h":200}]}}"#)
         XCTAssertEqual(try EnvelopeDecoder.decode(envelope.encode()), envelope)
@@ -56,7 +57,7 @@ final class EnvelopeTests: XCTestCase {
     }
 
     func testPackingTrimsTooManyDetectionsByScore() {
-        let objects = (0..<1000).map { EnvelopeObject(label: "thing", classId: 1, confidence: Double($0) / 1000, x: 0, y: 0, w: 1, h: 1) }
+        let objects = (0..<1000).map { LabeledDetection(label: "thing", classId: 1, confidence: Double($0) / 1000, x: 0, y: 0, width: 1, height: 1) }
         let packed = EnvelopePacker.pack(chat: [hi], detections: EnvelopeDetections(width: 10, height: 10, objects: objects))
         XCTAssertLessThanOrEqual(packed.envelope.encode().count, ChatEnvelope.maxPayloadBytes)
         let kept = packed.envelope.detections!.objects

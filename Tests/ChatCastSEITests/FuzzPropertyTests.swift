@@ -1,4 +1,5 @@
 import ChatCastSEI
+import YoloCore
 import XCTest
 
 /// Property: no byte sequence makes the SEI reader or the envelope decoder crash, hang or
@@ -19,7 +20,7 @@ final class FuzzPropertyTests: XCTestCase {
     static var corpus: [[UInt8]] {
         let full = ChatEnvelope(chat: [ChatMessage(id: "1", room: "lobby", nick: "bob", text: "yo <b>", time: "t")],
                                 detections: EnvelopeDetections(width: 64, height: 48, objects: [
-                                    EnvelopeObject(label: "ball", classId: 0, confidence: 0.5, x: 1, y: 2, w: 3, h: 4)]))
+                                    LabeledDetection(label: "ball", classId: 0, confidence: 0.5, x: 1, y: 2, width: 3, height: 4)]))
         return [UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: full.encode()).seiNAL(),
                 UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: ChatEnvelope().encode()).seiNAL(),
                 [0x06, 0x80], [0x06, 0x05, 0x10] + Array(repeating: 0, count: 16) + [0x80]]
