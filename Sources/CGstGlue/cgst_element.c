@@ -168,7 +168,7 @@ static void action_marshal(GClosure *closure, GValue *return_value, guint n_para
     guint index = GPOINTER_TO_UINT(closure->data);
     GObject *object = g_value_get_object(&params[0]);
     const CGstSignalDesc *signal = &data_of(object)->desc->signals[index];
-    if (signal->action) signal->action(SWIFT(object), &params[1], return_value);
+    if (signal->action) signal->action(SWIFT(object), index, &params[1], n_params - 1, return_value);
 }
 
 void cgst_element_emit(GstElement *element, guint index, const GValue *params) {

@@ -30,6 +30,22 @@ public struct ElementRef: @unchecked Sendable {
         _ = cgst_post_json_message(pointer, name, pts.map { GstClockTime($0) } ?? cgst_clock_time_none(), json)
     }
 
+    /// Emits the element's signal number `index` (as declared in its description) with
+    /// `values`, whose GTypes must match the declaration.
+    public func emit(_ index: Int, _ values: [(PropertyValue, SignalSpec.ValueType)]) {
+        let params = UnsafeMutablePointer<GValue>.allocate(capacity: max(1, values.count))
+        params.initialize(repeating: GValue(), count: max(1, values.count))
+        defer {
+            for i in 0..<values.count { g_value_unset(params + i) }
+            params.deallocate()
+        }
+        for (i, (value, type)) in values.enumerated() {
+            g_value_init(params + i, type.gtype)
+            store(value, into: params + i)
+        }
+        cgst_element_emit(pointer, UInt32(index), params)
+    }
+
     /// Notifies listeners (`notify::NAME`) that a property changed.
     public func notify(_ property: String) { g_object_notify(object, property) }
 }

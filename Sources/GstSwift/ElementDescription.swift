@@ -14,10 +14,11 @@ public struct ElementDescription {
     public var qos: Bool
     /// A video filter that only reads pixels: frames are mapped read-only.
     public var readOnlyFrames: Bool
+    public var signals: [SignalSpec]
 
     public init(typeName: String, elementName: String, rank: UInt32 = 0, longName: String, classification: String,
                 summary: String, author: String, sinkCaps: String, srcCaps: String?, properties: [PropertySpec],
-                qos: Bool = false, readOnlyFrames: Bool = false) {
+                qos: Bool = false, readOnlyFrames: Bool = false, signals: [SignalSpec] = []) {
         self.typeName = typeName
         self.elementName = elementName
         self.rank = rank
@@ -30,6 +31,7 @@ public struct ElementDescription {
         self.properties = properties
         self.qos = qos
         self.readOnlyFrames = readOnlyFrames
+        self.signals = signals
     }
 }
 
@@ -43,11 +45,65 @@ public protocol ElementImpl: AnyObject {
     func property(_ name: String) -> PropertyValue
     func start() throws
     func stop() throws
+    /// Handles an action signal declared in the description; returns its result.
+    func action(_ signal: String, _ arguments: [PropertyValue]) -> PropertyValue?
 }
 
 extension ElementImpl {
     public func start() throws {}
     public func stop() throws {}
+    /// Handles an action signal declared in the description; returns its result.
+    public func action(_ signal: String, _ arguments: [PropertyValue]) -> PropertyValue? { nil }
+}
+
+/// A signal: emitted by the element (`message`), or an action the application emits (`send`).
+public struct SignalSpec {
+    public enum ValueType {
+        case string, int, uint64, bool, none
+
+        var gtype: GType {
+            switch self {
+            case .string: return cgst_type_string()
+            case .int: return cgst_type_int()
+            case .uint64: return cgst_type_uint64()
+            case .bool: return cgst_type_boolean()
+            case .none: return cgst_type_none()
+            }
+        }
+    }
+
+    public let name: String
+    public let parameters: [ValueType]
+    public let returns: ValueType
+    public let isAction: Bool
+
+    public init(_ name: String, parameters: [ValueType], returns: ValueType = .none, isAction: Bool = false) {
+        self.name = name
+        self.parameters = parameters
+        self.returns = returns
+        self.isAction = isAction
+    }
+}
+
+/// A GstBaseTransform working in place on whole buffers (encoded streams).
+public protocol TransformImpl: ElementImpl {
+    func transformInPlace(_ buffer: BufferRef) throws -> FlowOutcome
+    /// Sees each sink event first; false drops it.
+    func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool
+}
+
+extension TransformImpl {
+    public func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool { true }
+}
+
+/// A GstBaseSink.
+public protocol SinkImpl: ElementImpl {
+    func render(_ buffer: BufferRef) throws -> FlowOutcome
+    func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool
+}
+
+extension SinkImpl {
+    public func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool { true }
 }
 
 /// A GstVideoFilter working in place on mapped frames.

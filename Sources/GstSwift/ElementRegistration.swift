@@ -6,11 +6,24 @@ final class ElementBox {
     let element: ElementRef
     let impl: ElementImpl
     let videoFilter: VideoFilterImpl?
+    let transform: TransformImpl?
+    let sink: SinkImpl?
+    let signals: [SignalSpec]
 
-    init(element: ElementRef, impl: ElementImpl) {
+    init(element: ElementRef, impl: ElementImpl, signals: [SignalSpec]) {
         self.element = element
         self.impl = impl
+        self.signals = signals
         videoFilter = impl as? VideoFilterImpl
+        transform = impl as? TransformImpl
+        sink = impl as? SinkImpl
+    }
+
+    /// Runs a buffer vfunc: thrown errors become element errors and GST_FLOW_ERROR.
+    func flow(_ body: () throws -> FlowOutcome) -> GstFlowReturn {
+        var outcome = FlowOutcome.ok
+        guard reporting({ outcome = try body() }) else { return GST_FLOW_ERROR }
+        return outcome.gstFlow
     }
 
     static func from(_ raw: UnsafeMutableRawPointer?) -> ElementBox {
@@ -34,7 +47,11 @@ final class ElementBox {
 /// Creates implementations of one type for the glue.
 final class ElementFactoryBox {
     let make: (ElementRef) -> ElementImpl
-    init(make: @escaping (ElementRef) -> ElementImpl) { self.make = make }
+    let signals: [SignalSpec]
+    init(signals: [SignalSpec], make: @escaping (ElementRef) -> ElementImpl) {
+        self.signals = signals
+        self.make = make
+    }
 }
 
 public enum ElementRegistration {
@@ -67,10 +84,28 @@ public enum ElementRegistration {
 
         if T.self is VideoFilterImpl.Type {
             desc.pointee.base = CGST_BASE_VIDEO_FILTER
+        } else if T.self is SinkImpl.Type {
+            desc.pointee.base = CGST_BASE_SINK
         } else {
             desc.pointee.base = CGST_BASE_TRANSFORM
         }
-        desc.pointee.user_data = Unmanaged.passRetained(ElementFactoryBox(make: { T(element: $0) })).toOpaque()
+        let signals = description.signals
+        if !signals.isEmpty {
+            let table = UnsafeMutablePointer<CGstSignalDesc>.allocate(capacity: signals.count)
+            for (i, signal) in signals.enumerated() {
+                let types = UnsafeMutablePointer<GType>.allocate(capacity: max(1, signal.parameters.count))
+                for (k, p) in signal.parameters.enumerated() { types[k] = p.gtype }
+                table[i] = CGstSignalDesc(signal_name: UnsafePointer(strdup(signal.name)), is_action: signal.isAction ? 1 : 0,
+                                          return_type: signal.returns.gtype, n_params: UInt32(signal.parameters.count),
+                                          param_types: UnsafePointer(types),
+                                          action: signal.isAction ? actionTrampoline : nil)
+
+            }
+            desc.pointee.signals = UnsafePointer(table)
+            desc.pointee.n_signals = UInt32(signals.count)
+        }
+        desc.pointee.user_data = Unmanaged.passRetained(ElementFactoryBox(signals: signals, make: { T(element: $0) }))
+            .toOpaque()
         desc.pointee.callbacks = callbacks
         return cgst_element_register(plugin, desc) != 0
     }
@@ -80,7 +115,8 @@ public enum ElementRegistration {
         cb.create = { userData, element in
             let factory = Unmanaged<ElementFactoryBox>.fromOpaque(userData!).takeUnretainedValue()
             let ref = ElementRef(element!)
-            return Unmanaged.passRetained(ElementBox(element: ref, impl: factory.make(ref))).toOpaque()
+            return Unmanaged.passRetained(ElementBox(element: ref, impl: factory.make(ref), signals: factory.signals))
+                .toOpaque()
         }
         cb.destroy = { raw in Unmanaged<ElementBox>.fromOpaque(raw!).release() }
         cb.set_property = { raw, name, value in
@@ -104,11 +140,20 @@ public enum ElementRegistration {
         }
         cb.transform_frame_ip = { raw, frame in
             let box = ElementBox.from(raw)
-            var outcome = FlowOutcome.ok
-            guard box.reporting({ outcome = try box.videoFilter!.transformFrameInPlace(VideoFrameRef(frame!)) }) else {
-                return GST_FLOW_ERROR
-            }
-            return outcome.gstFlow
+            return box.flow { try box.videoFilter!.transformFrameInPlace(VideoFrameRef(frame!)) }
+        }
+        cb.transform_ip = { raw, buffer in
+            let box = ElementBox.from(raw)
+            return box.flow { try box.transform!.transformInPlace(BufferRef(buffer!)) }
+        }
+        cb.render = { raw, buffer in
+            let box = ElementBox.from(raw)
+            return box.flow { try box.sink!.render(BufferRef(buffer!)) }
+        }
+        cb.sink_event = { raw, event in
+            let box = ElementBox.from(raw)
+            let pass = box.transform?.sinkEvent(event!) ?? box.sink?.sinkEvent(event!) ?? true
+            return pass ? 1 : 0
         }
         cb.caps_refused = { raw, caps in
             guard let caps, gst_caps_get_size(caps) > 0, let text = gst_caps_to_string(caps) else { return }
@@ -121,6 +166,15 @@ public enum ElementRegistration {
         }
         return cb
     }()
+}
+
+/// An action signal emitted by the application reaches the element's `action`.
+private let actionTrampoline: @convention(c) (UnsafeMutableRawPointer?, UInt32, UnsafePointer<GValue>?, UInt32,
+                                               UnsafeMutablePointer<GValue>?) -> Void = { raw, index, params, count, result in
+    let box = ElementBox.from(raw)
+    let arguments = (0..<Int(count)).compactMap { propertyValue(from: params! + $0) }
+    let value = box.impl.action(box.signals[Int(index)].name, arguments)
+    if let value, let result { store(value, into: result) }
 }
 
 /// A GstPlugin pointer as the C entry point passes it.

@@ -12,6 +12,8 @@ public enum PropertyValue: Equatable {
     case enumeration(Int32)
     /// A GstStructure described as its serialised text (for read-only statistics).
     case structure(String)
+    /// A 64-bit unsigned value (signal arguments such as pts).
+    case uint64(UInt64)
 }
 
 /// When a property may change, as gst-inspect shows it.
@@ -88,6 +90,7 @@ func propertyValue(from value: UnsafePointer<GValue>) -> PropertyValue? {
     if type == cgst_type_int() { return .int(g_value_get_int(value)) }
     if type == cgst_type_uint() { return .uint(g_value_get_uint(value)) }
     if type == cgst_type_double() { return .double(g_value_get_double(value)) }
+    if type == cgst_type_uint64() { return .uint64(UInt64(g_value_get_uint64(value))) }
     if type == cgst_type_string() { return .string(g_value_get_string(value).map { String(cString: $0) }) }
     if g_type_is_a(type, g_enum_get_type_compat()) != 0 { return .enumeration(g_value_get_enum(value)) }
     return nil
@@ -102,6 +105,7 @@ func store(_ property: PropertyValue, into value: UnsafeMutablePointer<GValue>) 
     case let .double(d): g_value_set_double(value, d)
     case let .string(s): g_value_set_string(value, s)
     case let .enumeration(e): g_value_set_enum(value, e)
+    case let .uint64(u): g_value_set_uint64(value, guint64(u))
     case let .structure(text):
         if let s = gst_structure_from_string(text, nil) {
             g_value_take_boxed(value, s)

@@ -39,8 +39,9 @@ typedef struct {
     GType return_type;
     guint n_params;
     const GType *param_types;
-    // For action signals: the Swift handler. Arguments are the signal's params.
-    void (*action)(void *swift, const GValue *params, GValue *return_value);
+    // For action signals: the Swift handler, with the signal's index in the desc and its
+    // params (instance excluded). return_value is NULL for void signals.
+    void (*action)(void *swift, guint index, const GValue *params, guint n_params, GValue *return_value);
 } CGstSignalDesc;
 
 typedef struct {
