@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "torch-forward-loop", targets: ["TorchForwardLoop"]),
         // Plugin file names must be libgstNAME.so with NAME matching GST_PLUGIN_DEFINE.
         .library(name: "gstswiftyolo", type: .dynamic, targets: ["GstSwiftYoloEntry", "GstSwiftYolo"]),
+        .library(name: "gstchatsink", type: .dynamic, targets: ["GstChatSinkEntry", "GstChatSink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,6 +34,8 @@ let package = Package(
         .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue"]),
         .target(name: "GstSwiftYolo", dependencies: ["GstSwift", "YoloCore", "CTorch", "ChatCastJSON"]),
         .target(name: "GstSwiftYoloEntry", dependencies: ["CGStreamer"]),
+        .target(name: "GstChatSink", dependencies: ["GstSwift", "CGStreamer", "CGstGlue", "ChatCastSEI", "YoloCore"]),
+        .target(name: "GstChatSinkEntry", dependencies: ["CGStreamer"]),
         .executableTarget(name: "Launcher", dependencies: [
             "CGStreamer", "CGstGlue", "ChatCastJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -43,8 +46,10 @@ let package = Package(
         .testTarget(name: "ChatCastJSONTests", dependencies: ["ChatCastJSON"]),
         .testTarget(name: "ChatCastSEITests", dependencies: ["ChatCastSEI", "ChatCastJSON", "YoloCore"]),
         .testTarget(name: "YoloCoreTests", dependencies: ["YoloCore"]),
-        .testTarget(name: "GstSwiftYoloTests",
-                    dependencies: ["GstSwiftYolo", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue", "YoloCore", "ChatCastJSON"]),
+        // Elements of both plugins, driven in process by gst-check and as a user runs them.
+        .testTarget(name: "ElementTests",
+                    dependencies: ["GstSwiftYolo", "GstChatSink", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue",
+                                   "YoloCore", "ChatCastJSON", "ChatCastSEI"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

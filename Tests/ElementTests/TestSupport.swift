@@ -2,6 +2,7 @@ import CGStreamer
 import CGstCheck
 import CGstGlue
 import Foundation
+import GstChatSink
 import GstSwiftYolo
 import XCTest
 
@@ -34,6 +35,7 @@ enum GStreamerOnce {
         setenv("GST_REGISTRY", NSTemporaryDirectory() + "chatcast-test-registry-\(getpid()).bin", 1)
         gst_init(nil, nil)
         SwiftYoloPlugin.registerStatically()
+        ChatSinkPlugin.registerStatically()
     }()
 }
 

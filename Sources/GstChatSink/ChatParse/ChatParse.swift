@@ -1,0 +1,125 @@
+import CGStreamer
+import ChatCastSEI
+import GstSwift
+import Synchronization
+import YoloCore
+
+/// `chatparse`: reads ChatCast envelopes from every SEI of each H.264 access unit (1.22's
+/// h264parse keeps only the last user-data SEI), de-duplicates chat by id, and attaches
+/// chat metas and ROI metas (scaled to the frame) that survive decoding. Announces new chat
+/// with the `message` signal and `chatparse` element messages; malformed envelopes are
+/// dropped, counted in `dropped` and logged, and the video flows on.
+final class ChatParse: TransformImpl {
+    static let caps = "video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au"
+    static let elementDescription = ElementDescription(
+        typeName: "GstChatParse", elementName: "chatparse", longName: "ChatCast SEI parser", classification: "Codec/Parser/Video",
+        summary: "Reads chat and detections carried as H.264 SEI and attaches them as metas", author: "ChatCast",
+        sinkCaps: caps, srcCaps: caps,
+        properties: [PropertySpec("dropped", nick: "Dropped", blurb: "Malformed envelopes dropped so far",
+                                  .uint(min: 0, max: .max, default: 0), mutability: .readOnly)],
+        signals: [SignalSpec("message", parameters: [.string])])
+
+    static let log = DebugCategory(name: "chatparse", description: "ChatCast SEI parser")
+
+    /// What the caps say about the stream.
+    struct StreamInfo {
+        var format = AccessUnitFormat.annexB
+        var width = 0, height = 0
+    }
+
+    private let element: ElementRef
+    private let dropped = Mutex<UInt32>(0)
+    private let stream = Mutex(StreamInfo())
+    private let seen = Mutex(RecentIDs())
+
+    init(element: ElementRef) { self.element = element }
+
+    func setProperty(_ name: String, _ value: PropertyValue) {}
+
+    func property(_ name: String) -> PropertyValue { .uint(dropped.withLock { $0 }) }
+
+    func start() throws {
+        seen.withLock { $0 = RecentIDs() }
+        dropped.withLock { $0 = 0 }
+    }
+
+    func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
+        guard event.pointee.type == GST_EVENT_CAPS else { return true }
+        var caps: UnsafeMutablePointer<GstCaps>? = nil
+        gst_event_parse_caps(event, &caps)
+        if let caps, let info = ChatParse.streamInfo(caps) { stream.withLock { $0 = info } }
+        return true
+    }
+
+    static func streamInfo(_ caps: UnsafeMutablePointer<GstCaps>) -> StreamInfo? {
+        guard gst_caps_get_size(caps) > 0, let s = gst_caps_get_structure(caps, 0) else { return nil }
+        var info = StreamInfo()
+        var w: Int32 = 0, h: Int32 = 0
+        if gst_structure_get_int(s, "width", &w) != 0 { info.width = Int(w) }
+        if gst_structure_get_int(s, "height", &h) != 0 { info.height = Int(h) }
+        if let format = gst_structure_get_string(s, "stream-format"), String(cString: format) == "avc" {
+            // avcC: lengthSizeMinusOne in the low bits of byte 4.
+            var lengthSize = 4
+            if let value = gst_structure_get_value(s, "codec_data"), let object = g_value_get_boxed(value) {
+                let codecData = UnsafeMutableRawPointer(object).assumingMemoryBound(to: GstBuffer.self)
+                var byte: UInt8 = 0
+                if gst_buffer_extract(codecData, 4, &byte, 1) == 1 { lengthSize = Int(byte & 3) + 1 }
+            }
+            info.format = .lengthPrefixed(lengthSize: lengthSize)
+        }
+        return info
+    }
+
+    func transformInPlace(_ buffer: BufferRef) throws -> FlowOutcome {
+        let info = stream.withLock { $0 }
+        var map = GstMapInfo()
+        guard gst_buffer_map(buffer.pointer, &map, GST_MAP_READ) != 0 else {
+            throw ElementError.failed("chatparse could not map a buffer")
+        }
+        let bytes = Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
+        gst_buffer_unmap(buffer.pointer, &map)
+
+        let found = AccessUnit.userData(in: bytes, format: info.format)
+        var envelopes: [ChatEnvelope] = []
+        var bad = found.malformed
+        for payload in found.payloads {
+            do { envelopes.append(try EnvelopeDecoder.decode(payload)) } catch {
+                bad += 1
+                ChatParse.log.warning(element, "dropped an envelope: \(error)")
+            }
+        }
+        if found.malformed > 0 { ChatParse.log.warning(element, "dropped \(found.malformed) unreadable SEI NAL units") }
+        if bad > 0 {
+            dropped.withLock { $0 &+= UInt32(bad) }
+            element.notify("dropped")
+        }
+        for envelope in envelopes { attach(envelope, to: buffer, frame: info) }
+        return .ok
+    }
+
+    private func attach(_ envelope: ChatEnvelope, to buffer: BufferRef, frame: StreamInfo) {
+        let pts = buffer.pts
+        for message in envelope.chat where seen.withLock({ $0.insert(message.id) }) {
+            buffer.addChatMessage(message)
+            let line = ChatLine.json(message, pts: pts)
+            element.emit(0, [(.string(line), .string)])
+            element.postJSONMessage(name: "chatparse", pts: pts, json: line)
+        }
+        guard let det = envelope.detections else { return }
+        // Boxes are in pixels of the frame they were found on; scale them to this stream's.
+        let sx = frame.width > 0 ? Double(frame.width) / Double(det.width) : 1
+        let sy = frame.height > 0 ? Double(frame.height) / Double(det.height) : 1
+        let width = frame.width > 0 ? frame.width : det.width, height = frame.height > 0 ? frame.height : det.height
+        let objects = det.objects.map { o in
+            LabeledDetection(label: o.label, classId: o.classId, confidence: o.confidence,
+                             x: Int((Double(o.x) * sx).rounded()), y: Int((Double(o.y) * sy).rounded()),
+                             width: Int((Double(o.width) * sx).rounded()), height: Int((Double(o.height) * sy).rounded()))
+        }
+        for o in objects {
+            buffer.addDetection(label: o.label, classId: o.classId, confidence: o.confidence, x: o.x, y: o.y,
+                                width: o.width, height: o.height)
+        }
+        element.postJSONMessage(name: "chatparse", pts: pts,
+                                json: DetectionsLine.json(pts: pts, width: width, height: height, objects: objects))
+    }
+}
