@@ -48,3 +48,10 @@ GType cgst_enum_register(const char *type_name, guint n, const gint *values, con
     }
     return g_enum_register_static(g_strdup(type_name), table);
 }
+
+gboolean cgst_buffer_replace_bytes(GstBuffer *buffer, const guint8 *data, gsize size) {
+    if (!gst_buffer_is_writable(buffer)) return FALSE;
+    guint8 *copy = g_memdup2(data, size);
+    gst_buffer_replace_all_memory(buffer, gst_memory_new_wrapped(0, copy, size, 0, size, copy, g_free));
+    return TRUE;
+}

@@ -12,6 +12,7 @@ public enum ChatSinkPlugin {
     public static func registerElements(plugin: OpaquePointer?) -> Bool {
         cgst_chat_meta_register()
         return ElementRegistration.register(ChatParse.self, plugin: plugin)
+            && ElementRegistration.register(ChatInject.self, plugin: plugin)
     }
 
     /// Registers the elements in this process without a plugin file, for tests and apps.

@@ -44,8 +44,8 @@ public enum ClassLabels {
 extension String {
     public func trimmingSpaces() -> String {
         var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        while let c = s.first, c == " " || c == "\t" || c == "\r" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" || c == "\r" { s.removeLast() }
         return String(s)
     }
 }

@@ -242,17 +242,35 @@ func gstLaunch(_ arguments: [String], timeout: TimeInterval = 120, messages: Boo
 }
 
 /// The `json=` payloads of `swiftyolo` element messages printed by `gst-launch-1.0 -m`.
-func detectionLines(_ launchOutput: String) -> [[String: Any]] {
+func detectionLines(_ launchOutput: String) -> [[String: Any]] { jsonLines(launchOutput, element: "swiftyolo") }
+
+/// The `json=` payloads of element messages named `element` printed by `gst-launch-1.0 -m`.
+func jsonLines(_ launchOutput: String, element: String) -> [[String: Any]] {
     launchOutput.split(separator: "\n").compactMap { line -> [String: Any]? in
-        guard line.contains("swiftyolo"), let start = line.range(of: "json=(string)\"") else { return nil }
+        guard line.contains("(element): \(element),"),
+              let start = line.range(of: "json=(string)\"") else { return nil }
         var text = String(line[start.upperBound...])
         if let end = text.range(of: "\";", options: .backwards) { text = String(text[..<end.lowerBound]) }
-        // gst_structure_to_string escapes with backslashes.
-        var unescaped = ""
-        var escaping = false
-        for c in text {
-            if escaping { unescaped.append(c); escaping = false } else if c == "\\" { escaping = true } else { unescaped.append(c) }
+        // gst_structure_to_string escapes with backslashes, and non-ASCII bytes as \ooo octal.
+        var bytes: [UInt8] = []
+        let chars = Array(text.utf8)
+        var i = 0
+        while i < chars.count {
+            if chars[i] == UInt8(ascii: "\\"), i + 1 < chars.count {
+                let octal = chars[(i + 1)..<min(i + 4, chars.count)]
+                if octal.count == 3, octal.allSatisfy({ (0x30...0x37).contains($0) }) {
+                    bytes.append(octal.reduce(0) { $0 << 3 | ($1 - 0x30) })
+                    i += 4
+                } else {
+                    bytes.append(chars[i + 1])
+                    i += 2
+                }
+            } else {
+                bytes.append(chars[i])
+                i += 1
+            }
         }
+        let unescaped = String(decoding: bytes, as: UTF8.self)
         return (try? JSONSerialization.jsonObject(with: Data(unescaped.utf8))) as? [String: Any]
     }
 }

@@ -45,6 +45,11 @@ GstVideoRegionOfInterestMeta *cgst_buffer_add_detection(GstBuffer *buffer, const
 // Posts an element message `name` with fields pts (guint64) and json (string).
 gboolean cgst_post_json_message(GstElement *element, const char *name, GstClockTime pts, const char *json);
 
+// Replaces all memory of a writable buffer with a copy of `data`.
+gboolean cgst_buffer_replace_bytes(GstBuffer *buffer, const guint8 *data, gsize size);
+
+static inline gboolean cgst_buffer_is_delta_unit(GstBuffer *b) { return GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT); }
+
 void cgst_structure_set_uint64(GstStructure *s, const char *field, guint64 v);
 void cgst_structure_set_double(GstStructure *s, const char *field, gdouble v);
 void cgst_structure_set_string(GstStructure *s, const char *field, const char *v);

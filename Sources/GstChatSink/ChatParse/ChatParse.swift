@@ -21,15 +21,9 @@ final class ChatParse: TransformImpl {
 
     static let log = DebugCategory(name: "chatparse", description: "ChatCast SEI parser")
 
-    /// What the caps say about the stream.
-    struct StreamInfo {
-        var format = AccessUnitFormat.annexB
-        var width = 0, height = 0
-    }
-
     private let element: ElementRef
     private let dropped = Mutex<UInt32>(0)
-    private let stream = Mutex(StreamInfo())
+    private let stream = Mutex(H264StreamInfo())
     private let seen = Mutex(RecentIDs())
 
     init(element: ElementRef) { self.element = element }
@@ -44,30 +38,8 @@ final class ChatParse: TransformImpl {
     }
 
     func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
-        guard event.pointee.type == GST_EVENT_CAPS else { return true }
-        var caps: UnsafeMutablePointer<GstCaps>? = nil
-        gst_event_parse_caps(event, &caps)
-        if let caps, let info = ChatParse.streamInfo(caps) { stream.withLock { $0 = info } }
+        if let info = H264StreamInfo(capsEvent: event) { stream.withLock { $0 = info } }
         return true
-    }
-
-    static func streamInfo(_ caps: UnsafeMutablePointer<GstCaps>) -> StreamInfo? {
-        guard gst_caps_get_size(caps) > 0, let s = gst_caps_get_structure(caps, 0) else { return nil }
-        var info = StreamInfo()
-        var w: Int32 = 0, h: Int32 = 0
-        if gst_structure_get_int(s, "width", &w) != 0 { info.width = Int(w) }
-        if gst_structure_get_int(s, "height", &h) != 0 { info.height = Int(h) }
-        if let format = gst_structure_get_string(s, "stream-format"), String(cString: format) == "avc" {
-            // avcC: lengthSizeMinusOne in the low bits of byte 4.
-            var lengthSize = 4
-            if let value = gst_structure_get_value(s, "codec_data"), let object = g_value_get_boxed(value) {
-                let codecData = UnsafeMutableRawPointer(object).assumingMemoryBound(to: GstBuffer.self)
-                var byte: UInt8 = 0
-                if gst_buffer_extract(codecData, 4, &byte, 1) == 1 { lengthSize = Int(byte & 3) + 1 }
-            }
-            info.format = .lengthPrefixed(lengthSize: lengthSize)
-        }
-        return info
     }
 
     func transformInPlace(_ buffer: BufferRef) throws -> FlowOutcome {
@@ -97,7 +69,7 @@ final class ChatParse: TransformImpl {
         return .ok
     }
 
-    private func attach(_ envelope: ChatEnvelope, to buffer: BufferRef, frame: StreamInfo) {
+    private func attach(_ envelope: ChatEnvelope, to buffer: BufferRef, frame: H264StreamInfo) {
         let pts = buffer.pts
         for message in envelope.chat where seen.withLock({ $0.insert(message.id) }) {
             buffer.addChatMessage(message)

@@ -1,0 +1,166 @@
+import CGStreamer
+import CGstGlue
+import ChatCastSEI
+import GstSwift
+import Synchronization
+import YoloCore
+
+/// `chatinject`: writes one ChatCast SEI (≤ 4 KiB) directly before the first slice of each
+/// H.264 access unit that has something to carry: chat from the `send` action signal and
+/// from a followed `messages-file`, chat metas that came through a decoder (relays), and
+/// the ROI metas of the buffer as detections. A longer backlog spreads over the next
+/// frames; the last messages are repeated on every IDR frame for late joiners.
+final class ChatInject: TransformImpl {
+    static let elementDescription = ElementDescription(
+        typeName: "GstChatInject", elementName: "chatinject", longName: "ChatCast SEI injector",
+        classification: "Codec/Muxer/Video", summary: "Carries chat and detections inside H.264 as SEI",
+        author: "ChatCast", sinkCaps: ChatParse.caps, srcCaps: ChatParse.caps,
+        properties: [
+            PropertySpec("messages-file", nick: "Messages file",
+                         blurb: "Text file followed like tail -f: one `nick: text` or JSON message per line", .string(default: nil)),
+            PropertySpec("room", nick: "Room", blurb: "Room of messages that name none", .string(default: "lobby"),
+                         mutability: .playing),
+            PropertySpec("nick", nick: "Nick", blurb: "Nick of messages that name none", .string(default: "chatcast"),
+                         mutability: .playing),
+            PropertySpec("repeat-count", nick: "Repeat count", blurb: "Recent messages repeated on every IDR frame",
+                         .int(min: 0, max: 64, default: 8), mutability: .playing),
+        ],
+        signals: [SignalSpec("send", parameters: [.string, .string, .string], isAction: true)])
+
+    static let log = DebugCategory(name: "chatinject", description: "ChatCast SEI injector")
+
+    struct Settings {
+        var messagesFile: String?
+        var room = "lobby", nick = "chatcast"
+        var repeatCount = 8
+    }
+
+    /// Messages waiting for a frame, and the recent ones repeated on IDR frames.
+    struct Queue {
+        var backlog: [ChatMessage] = []
+        var recent: [ChatMessage] = []
+        var injected = RecentIDs()
+        var factory = ChatMessageFactory()
+    }
+
+    private let element: ElementRef
+    private let settings = Mutex(Settings())
+    private let queue = Mutex(Queue())
+    private let stream = Mutex(H264StreamInfo())
+    private let follower = Mutex<FileFollower?>(nil)
+
+    init(element: ElementRef) { self.element = element }
+
+    func setProperty(_ name: String, _ value: PropertyValue) {
+        settings.withLock { s in
+            switch (name, value) {
+            case let ("messages-file", .string(v)): s.messagesFile = v.flatMap { $0.isEmpty ? nil : $0 }
+            case let ("room", .string(v)): s.room = v ?? "lobby"
+            case let ("nick", .string(v)): s.nick = v ?? "chatcast"
+            case let ("repeat-count", .int(v)): s.repeatCount = Int(v)
+            default: break
+            }
+        }
+    }
+
+    func property(_ name: String) -> PropertyValue {
+        settings.withLock { s in
+            switch name {
+            case "messages-file": return .string(s.messagesFile)
+            case "room": return .string(s.room)
+            case "nick": return .string(s.nick)
+            default: return .int(Int32(s.repeatCount))
+            }
+        }
+    }
+
+    /// `send(room, nick, text)`: empty room or nick take the properties' values.
+    func action(_ signal: String, _ arguments: [PropertyValue]) -> PropertyValue? {
+        let texts = arguments.map { if case let .string(s) = $0 { return s ?? "" } else { return "" } }
+        guard texts.count == 3 else { return nil }
+        let s = settings.withLock { $0 }
+        enqueue(room: texts[0].isEmpty ? s.room : texts[0], nick: texts[1].isEmpty ? s.nick : texts[1], text: texts[2])
+        return nil
+    }
+
+    private func enqueue(room: String, nick: String, text: String) {
+        queue.withLock { q in
+            var m = q.factory.make(room: room, nick: nick, text: text)
+            m.text = String(m.text.prefix(EnvelopeDecoder.maxTextCharacters))
+            q.backlog.append(m)
+        }
+    }
+
+    func start() throws {
+        guard let path = settings.withLock({ $0.messagesFile }) else { return }
+        let follower = FileFollower(path: path) { [weak self] line in
+            guard let self else { return }
+            let s = self.settings.withLock { $0 }
+            self.queue.withLock { q in
+                if let m = q.factory.parseLine(line, defaultRoom: s.room, defaultNick: s.nick) { q.backlog.append(m) }
+            }
+        }
+        self.follower.withLock { $0 = follower }
+    }
+
+    func stop() throws {
+        follower.withLock { f in
+            f?.stop()
+            f = nil
+        }
+    }
+
+    func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
+        if let info = H264StreamInfo(capsEvent: event) { stream.withLock { $0 = info } }
+        return true
+    }
+
+    func transformInPlace(_ buffer: BufferRef) throws -> FlowOutcome {
+        let info = stream.withLock { $0 }
+        let repeatCount = settings.withLock { $0.repeatCount }
+        let isKeyFrame = cgst_buffer_is_delta_unit(buffer.pointer) == 0
+        let detections = frameDetections(buffer, info)
+        let relayed = buffer.chatMessages
+        let envelope = queue.withLock { q -> ChatEnvelope in
+            // Chat that crossed a decoder as metas (a relay) goes out once more.
+            for m in relayed where q.injected.insert(m.id) { q.backlog.append(m) }
+            let repeated = isKeyFrame ? q.recent.filter { r in !q.backlog.contains { $0.id == r.id } } : []
+            let packed = EnvelopePacker.pack(chat: repeated + q.backlog, detections: detections)
+            let sent = packed.envelope.chat.filter { m in !repeated.contains { $0.id == m.id } }
+            q.backlog = Array(q.backlog.dropFirst(sent.count))
+            for m in sent { _ = q.injected.insert(m.id) }
+            q.recent = Array((q.recent + sent).suffix(repeatCount))
+            return packed.envelope
+        }
+        guard !envelope.isEmpty else { return .ok }
+        var map = GstMapInfo()
+        guard gst_buffer_map(buffer.pointer, &map, GST_MAP_READ) != 0 else {
+            throw ElementError.failed("chatinject could not map a buffer")
+        }
+        let bytes = Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
+        gst_buffer_unmap(buffer.pointer, &map)
+        let nal = UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: envelope.encode()).seiNAL()
+        guard let out = AccessUnit.inserting(nal, into: bytes, format: info.format) else {
+            ChatInject.log.warning(element, "an access unit could not be parsed; nothing inserted")
+            return .ok
+        }
+        guard cgst_buffer_replace_bytes(buffer.pointer, out, gsize(out.count)) != 0 else {
+            throw ElementError.failed("chatinject got a read-only buffer")
+        }
+        return .ok
+    }
+
+    /// The buffer's ROI metas as detections in the frame's pixels (from the caps; the boxes
+    /// themselves when the caps carry no size).
+    private func frameDetections(_ buffer: BufferRef, _ info: H264StreamInfo) -> EnvelopeDetections? {
+        let regions = buffer.regionsOfInterest
+        guard !regions.isEmpty else { return nil }
+        let objects = regions.map {
+            LabeledDetection(label: $0.label ?? $0.type, classId: $0.classId ?? 0, confidence: $0.confidence ?? 1,
+                             x: $0.x, y: $0.y, width: $0.width, height: $0.height)
+        }
+        let width = info.width > 0 ? info.width : objects.map { $0.x + $0.width }.max() ?? 1
+        let height = info.height > 0 ? info.height : objects.map { $0.y + $0.height }.max() ?? 1
+        return EnvelopeDetections(width: max(1, width), height: max(1, height), objects: objects)
+    }
+}
