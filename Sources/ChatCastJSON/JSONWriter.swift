@@ -32,10 +32,11 @@ public enum JSONWriter {
         }
     }
 
-    /// Integers print without a fraction; non-finite numbers have no JSON form and print null.
+    /// Integers print without a fraction or exponent (nanosecond timestamps reach 1e15 and
+    /// more); non-finite numbers have no JSON form and print null.
     public static func formatNumber(_ n: Double) -> String {
         guard n.isFinite else { return "null" }
-        if n == n.rounded(), abs(n) < 1e15 { return String(Int64(n)) }
+        if n == n.rounded(), abs(n) < 9.2e18 { return String(Int64(n)) }
         return "\(n)"
     }
 

@@ -2,6 +2,7 @@ import CGStreamer
 import CGstGlue
 import ChatCastSEI
 import GstSwift
+import YoloCore
 
 extension BufferRef {
     /// Attaches a chat meta; false when the buffer is not writable.
@@ -21,5 +22,13 @@ extension BufferRef {
             n += 1
         }
         return result
+    }
+}
+
+extension RegionOfInterest {
+    /// The ROI as a detection; metas without the `detection` params take their type as label.
+    var labeledDetection: LabeledDetection {
+        LabeledDetection(label: label ?? type, classId: classId ?? 0, confidence: confidence ?? 1, x: x, y: y,
+                         width: width, height: height)
     }
 }

@@ -13,6 +13,7 @@ public enum ChatSinkPlugin {
         cgst_chat_meta_register()
         return ElementRegistration.register(ChatParse.self, plugin: plugin)
             && ElementRegistration.register(ChatInject.self, plugin: plugin)
+            && ElementRegistration.register(ChatSink.self, plugin: plugin)
     }
 
     /// Registers the elements in this process without a plugin file, for tests and apps.

@@ -28,6 +28,11 @@ final class JSONParserTests: XCTestCase {
         }
     }
 
+    func testLargeIntegersPrintWithoutExponent() {
+        XCTAssertEqual(JSONWriter.write(.number(3_600_000_033_333_333)), "3600000033333333")
+        XCTAssertEqual(JSONWriter.write(.number(1e300)), "1e+300")
+    }
+
     func testWriterEscapesAndRoundTrips() throws {
         let value = JSONValue.object([("text", .string("a\"b\\c\n\u{01}\u{2028}<span>")), ("n", .number(3)),
                                       ("f", .number(0.5)), ("nan", .number(.nan))])

@@ -59,4 +59,81 @@ final class ChatRoundTripTests: XCTestCase {
         XCTAssertTrue(log.contains(hex), "the text is not in ffmpeg's view of the SEI")
         XCTAssertFalse(log.lowercased().contains("error while decoding"), log)
     }
+
+    func testChatSinkWritesTheJSONLinesToAFile() throws {
+        let video = NSTemporaryDirectory() + "chatcast-sink.mkv", out = NSTemporaryDirectory() + "chatcast-sink.jsonl"
+        defer { for p in [video, out] { try? FileManager.default.removeItem(atPath: p) } }
+        try record(mux: "matroskamux", to: video)
+        let result = try gstLaunch(["filesrc", "location=\(video)", "!", "matroskademux", "!", "h264parse", "!", "chatparse",
+                                    "!", "chatsink", "location=\(out)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertTrue(lines[0].hasPrefix(#"{"type":"chat","id":""#), lines[0])
+        XCTAssertTrue(lines[0].contains(#""room":"lobby","nick":"alice","text":"hello there","time":""#), lines[0])
+        XCTAssertTrue(lines[0].hasSuffix(#","pts":0}"#) || lines[0].range(of: #","pts":\d+\}$"#, options: .regularExpression) != nil, lines[0])
+    }
+
+    /// Detections found before the encoder ride the stream: swiftyolo → x264enc → chatinject
+    /// → file → chatparse → chatsink.
+    func testDetectionsSurviveTheEncoderAndTheFile() throws {
+        let video = NSTemporaryDirectory() + "chatcast-det.ts"
+        defer { try? FileManager.default.removeItem(atPath: video) }
+        let record = try gstLaunch(["videotestsrc", "pattern=ball", "num-buffers=20", "!",
+                                    "video/x-raw,format=I420,width=320,height=240", "!", "swiftyolo", "!", "x264enc",
+                                    "tune=zerolatency", "!", "h264parse", "!", "chatinject", "!", "mpegtsmux", "!",
+                                    "filesink", "location=\(video)"])
+        XCTAssertEqual(record.status, 0, record.stderr)
+        let play = try gstLaunch(["filesrc", "location=\(video)", "!", "tsdemux", "!", "h264parse", "!", "chatparse", "!",
+                                  "chatsink"])
+        XCTAssertEqual(play.status, 0, play.stderr)
+        let lines = play.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+        XCTAssertEqual(lines.count, 20)
+        for line in lines {
+            XCTAssertEqual(line["type"] as? String, "detections")
+            XCTAssertEqual(line["width"] as? Int, 320)
+            let objects = line["objects"] as? [[String: Any]] ?? []
+            XCTAssertEqual(objects.count, 1)
+            XCTAssertEqual(objects.first?["label"] as? String, "ball")
+        }
+    }
+
+    /// RTP over UDP on loopback: rtph264pay fragments the SEI (FU-A) and the receiver
+    /// reassembles it.
+    func testChatSurvivesRTPOverUDP() throws {
+        let port = Int.random(in: 20_000..<60_000)
+        let out = NSTemporaryDirectory() + "chatcast-rtp-\(port).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let receiver = Process()
+        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/gst-launch-1.0")
+        receiver.arguments = ["udpsrc", "address=127.0.0.1", "port=\(port)",
+                              "caps=application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96", "!",
+                              "rtpjitterbuffer", "!", "rtph264depay", "!", "h264parse", "!", "chatparse", "!", "chatsink",
+                              "location=\(out)"]
+        var env = ProcessInfo.processInfo.environment
+        env["GST_PLUGIN_PATH"] = Paths.plugins
+        env["GST_REGISTRY"] = NSTemporaryDirectory() + "chatcast-launch-registry.bin"
+        receiver.environment = env
+        receiver.standardOutput = FileHandle.nullDevice
+        receiver.standardError = FileHandle.nullDevice
+        try receiver.run()
+        defer { if receiver.isRunning { receiver.terminate() }; receiver.waitUntilExit() }
+        usleep(1_500_000)
+        let messages = NSTemporaryDirectory() + "chatcast-rtp-messages-\(port).txt"
+        let long = String(repeating: "long ", count: 90)  // a SEI larger than one RTP packet
+        try "alice: over udp\nbob: \(long)\n".write(toFile: messages, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: messages) }
+        let sender = try gstLaunch(["videotestsrc", "is-live=true", "num-buffers=45", "!",
+                                    "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc",
+                                    "tune=zerolatency", "key-int-max=15", "!", "h264parse", "!", "chatinject",
+                                    "messages-file=\(messages)", "!", "rtph264pay", "config-interval=-1", "mtu=400", "!",
+                                    "udpsink", "host=127.0.0.1", "port=\(port)"])
+        XCTAssertEqual(sender.status, 0, sender.stderr)
+        usleep(1_000_000)
+        let lines = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        XCTAssertTrue(lines.contains(#""nick":"alice","text":"over udp""#), lines)
+        XCTAssertTrue(lines.contains(#""nick":"bob","text":"\#(long.trimmingCharacters(in: .whitespaces))""#), lines)
+    }
 }

@@ -155,10 +155,7 @@ final class ChatInject: TransformImpl {
     private func frameDetections(_ buffer: BufferRef, _ info: H264StreamInfo) -> EnvelopeDetections? {
         let regions = buffer.regionsOfInterest
         guard !regions.isEmpty else { return nil }
-        let objects = regions.map {
-            LabeledDetection(label: $0.label ?? $0.type, classId: $0.classId ?? 0, confidence: $0.confidence ?? 1,
-                             x: $0.x, y: $0.y, width: $0.width, height: $0.height)
-        }
+        let objects = regions.map(\.labeledDetection)
         let width = info.width > 0 ? info.width : objects.map { $0.x + $0.width }.max() ?? 1
         let height = info.height > 0 ? info.height : objects.map { $0.y + $0.height }.max() ?? 1
         return EnvelopeDetections(width: max(1, width), height: max(1, height), objects: objects)
