@@ -11,7 +11,7 @@ final class ChatRoundTripTests: XCTestCase {
         let messages = NSTemporaryDirectory() + "chatcast-messages-\(UUID().uuidString).txt"
         try (lines.joined(separator: "\n") + "\n").write(toFile: messages, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: messages) }
-        let result = try gstLaunch(["videotestsrc", "is-live=true", "num-buffers=45", "!",
+        let result = try gstLaunch(["videotestsrc", "pattern=ball", "is-live=true", "num-buffers=45", "!",
                                     "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc",
                                     "key-int-max=30", "tune=zerolatency", "!", "h264parse", "!", "chatinject",
                                     "messages-file=\(messages)", "!"] + mux.split(separator: " ").map(String.init)
@@ -135,5 +135,25 @@ final class ChatRoundTripTests: XCTestCase {
         let lines = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         XCTAssertTrue(lines.contains(#""nick":"alice","text":"over udp""#), lines)
         XCTAssertTrue(lines.contains(#""nick":"bob","text":"\#(long.trimmingCharacters(in: .whitespaces))""#), lines)
+    }
+
+    /// A relay decodes, detects and re-encodes: upstream chat crosses the decoder and the
+    /// encoder as metas, chatinject carries it forward and adds the relay's detections.
+    func testRelayCarriesChatForwardAndAddsDetections() throws {
+        let source = NSTemporaryDirectory() + "chatcast-relay-in.mp4", relayed = NSTemporaryDirectory() + "chatcast-relay-out.mkv"
+        defer { for p in [source, relayed] { try? FileManager.default.removeItem(atPath: p) } }
+        try record(mux: "mp4mux", to: source)
+        let relay = try gstLaunch(["filesrc", "location=\(source)", "!", "qtdemux", "!", "h264parse", "!", "chatparse", "!",
+                                   "avdec_h264", "!", "videoconvert", "!", "swiftyolo", "!", "videoconvert", "!",
+                                   "video/x-raw,format=I420", "!", "x264enc", "tune=zerolatency", "!", "h264parse", "!",
+                                   "chatinject", "!", "matroskamux", "!", "filesink", "location=\(relayed)"])
+        XCTAssertEqual(relay.status, 0, relay.stderr)
+        let chat = try readBack("matroskademux", from: relayed)
+        XCTAssertEqual(chat.map { $0["text"] as? String }, ["hello there", "json <i>x</i> ü", "third"])
+        let play = try gstLaunch(["filesrc", "location=\(relayed)", "!", "matroskademux", "!", "h264parse", "!", "chatparse",
+                                  "!", "chatsink"])
+        let detections = play.stdout.split(separator: "\n").filter { $0.contains(#""type":"detections""#) }
+        XCTAssertGreaterThanOrEqual(detections.count, 40)
+        XCTAssertTrue(detections.allSatisfy { $0.contains(#""label":"ball""#) })
     }
 }
