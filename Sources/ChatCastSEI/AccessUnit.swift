@@ -58,6 +58,26 @@ public enum AccessUnit {
         return (payloads, malformed)
     }
 
+    /// `bytes` without the SEI NAL units that carry `uuid` (readable or not), or nil when
+    /// the unit is malformed. Other NAL units keep their order and bytes.
+    public static func removingUserData(_ bytes: [UInt8], format: AccessUnitFormat,
+                                        uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> [UInt8]? {
+        guard let units = nalUnits(bytes, format: format) else { return nil }
+        let kept = units.filter { NALUnits.type(bytes[$0.lowerBound]) != NALUnits.sei || !containsUUID(bytes[$0], uuid) }
+        guard kept.count != units.count else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        for unit in kept {
+            switch format {
+            case .annexB: out += [0, 0, 0, 1]
+            case let .lengthPrefixed(size):
+                out += (0..<size).reversed().map { UInt8(truncatingIfNeeded: unit.count >> (8 * $0)) }
+            }
+            out += bytes[unit]
+        }
+        return out
+    }
+
     private static func containsUUID(_ unit: ArraySlice<UInt8>, _ uuid: [UInt8]) -> Bool {
         let raw = EmulationPrevention.unescape(unit)
         guard raw.count >= uuid.count else { return false }

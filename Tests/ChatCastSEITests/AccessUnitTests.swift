@@ -41,4 +41,13 @@ final class AccessUnitTests: XCTestCase {
         XCTAssertEqual(result.payloads.count, 0)
         XCTAssertEqual(result.malformed, 1)
     }
+
+    func testStrippingRemovesOnlyOurSEI() throws {
+        let with = try XCTUnwrap(AccessUnit.inserting(sei, into: annexB, format: .annexB))
+        let stripped = try XCTUnwrap(AccessUnit.removingUserData(with, format: .annexB))
+        XCTAssertEqual(NALUnits.annexB(stripped).map { Array(stripped[$0]) }, NALUnits.annexB(annexB).map { Array(annexB[$0]) })
+        XCTAssertEqual(AccessUnit.removingUserData(annexB, format: .annexB), annexB, "nothing of ours: unchanged")
+        let avc: [UInt8] = [0, 0, 0, UInt8(sei.count)] + sei + [0, 0, 0, 2, 0x65, 1]
+        XCTAssertEqual(AccessUnit.removingUserData(avc, format: .lengthPrefixed(lengthSize: 4)), [0, 0, 0, 2, 0x65, 1])
+    }
 }

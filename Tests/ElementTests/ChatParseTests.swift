@@ -78,4 +78,17 @@ final class ChatParseTests: XCTestCase {
         XCTAssertEqual(Array(UnsafeBufferPointer(start: map.data, count: Int(map.size))), au)
         gst_buffer_unmap(out, &map)
     }
+
+    func testStripSEIRemovesOurEnvelopesAfterReadingThem() throws {
+        let h = Harness("chatparse", properties: ["strip-sei": true])
+        gst_harness_set_src_caps_str(h.pointer, "video/x-h264,stream-format=byte-stream,alignment=au")
+        let out = try XCTUnwrap(push(h, accessUnit([ChatEnvelope(chat: [message("s", "strip me")])]), pts: 0))
+        defer { gst_buffer_unref(out) }
+        XCTAssertEqual(BufferRef(out).chatMessages.map(\.text), ["strip me"])
+        var map = GstMapInfo()
+        gst_buffer_map(out, &map, GST_MAP_READ)
+        let bytes = Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
+        gst_buffer_unmap(out, &map)
+        XCTAssertEqual(bytes, aud + slice)
+    }
 }

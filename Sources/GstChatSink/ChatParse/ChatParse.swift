@@ -1,4 +1,5 @@
 import CGStreamer
+import CGstGlue
 import ChatCastSEI
 import GstSwift
 import Synchronization
@@ -16,21 +17,29 @@ final class ChatParse: TransformImpl {
         summary: "Reads chat and detections carried as H.264 SEI and attaches them as metas", author: "ChatCast",
         sinkCaps: caps, srcCaps: caps,
         properties: [PropertySpec("dropped", nick: "Dropped", blurb: "Malformed envelopes dropped so far",
-                                  .uint(min: 0, max: .max, default: 0), mutability: .readOnly)],
+                                  .uint(min: 0, max: .max, default: 0), mutability: .readOnly),
+                     PropertySpec("strip-sei", nick: "Strip SEI",
+                                  blurb: "Remove ChatCast SEI from the stream after reading it", .bool(default: false),
+                                  mutability: .playing)],
         signals: [SignalSpec("message", parameters: [.string])])
 
     static let log = DebugCategory(name: "chatparse", description: "ChatCast SEI parser")
 
     private let element: ElementRef
     private let dropped = Mutex<UInt32>(0)
+    private let strip = Mutex(false)
     private let stream = Mutex(H264StreamInfo())
     private let seen = Mutex(RecentIDs())
 
     init(element: ElementRef) { self.element = element }
 
-    func setProperty(_ name: String, _ value: PropertyValue) {}
+    func setProperty(_ name: String, _ value: PropertyValue) {
+        if name == "strip-sei", case let .bool(b) = value { strip.withLock { $0 = b } }
+    }
 
-    func property(_ name: String) -> PropertyValue { .uint(dropped.withLock { $0 }) }
+    func property(_ name: String) -> PropertyValue {
+        name == "strip-sei" ? .bool(strip.withLock { $0 }) : .uint(dropped.withLock { $0 })
+    }
 
     func start() throws {
         seen.withLock { $0 = RecentIDs() }
@@ -66,6 +75,12 @@ final class ChatParse: TransformImpl {
             element.notify("dropped")
         }
         for envelope in envelopes { attach(envelope, to: buffer, frame: info) }
+        if strip.withLock({ $0 }), !found.payloads.isEmpty || found.malformed > 0,
+           let stripped = AccessUnit.removingUserData(bytes, format: info.format) {
+            guard cgst_buffer_replace_bytes(buffer.pointer, stripped, gsize(stripped.count)) != 0 else {
+                throw ElementError.failed("chatparse got a read-only buffer")
+            }
+        }
         return .ok
     }
 
