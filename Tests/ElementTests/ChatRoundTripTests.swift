@@ -156,4 +156,35 @@ final class ChatRoundTripTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(detections.count, 40)
         XCTAssertTrue(detections.allSatisfy { $0.contains(#""label":"ball""#) })
     }
+
+    /// RTP over TCP (RFC 4571 framing). The viewer connects after the first frames left, so
+    /// it only gets the chat because the recent messages repeat on every IDR frame.
+    func testLateViewerOverRTPOnTCPGetsRecentChatFromTheNextIDR() throws {
+        let port = Int.random(in: 20_000..<60_000)
+        let messages = NSTemporaryDirectory() + "chatcast-tcp-messages-\(port).txt"
+        try "alice: over tcp\n".write(toFile: messages, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: messages) }
+        var env = ProcessInfo.processInfo.environment
+        env["GST_PLUGIN_PATH"] = Paths.plugins
+        env["GST_REGISTRY"] = NSTemporaryDirectory() + "chatcast-launch-registry.bin"
+        let sender = Process()
+        sender.executableURL = URL(fileURLWithPath: "/usr/bin/gst-launch-1.0")
+        sender.arguments = ["videotestsrc", "is-live=true", "num-buffers=90", "!",
+                            "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc", "tune=zerolatency",
+                            "key-int-max=15", "!", "h264parse", "!", "chatinject", "messages-file=\(messages)", "!",
+                            "rtph264pay", "config-interval=-1", "!", "rtpstreampay", "!", "tcpserversink", "host=127.0.0.1",
+                            "port=\(port)"]
+        sender.environment = env
+        sender.standardOutput = FileHandle.nullDevice
+        sender.standardError = FileHandle.nullDevice
+        try sender.run()
+        defer { if sender.isRunning { sender.terminate() }; sender.waitUntilExit() }
+        usleep(700_000)
+        let viewer = try gstLaunch(["tcpclientsrc", "host=127.0.0.1", "port=\(port)", "!",
+                                    "application/x-rtp-stream,media=video,encoding-name=H264,clock-rate=90000,payload=96", "!",
+                                    "rtpstreamdepay", "!", "rtph264depay", "!", "h264parse", "!", "chatparse", "!", "chatsink"],
+                                   timeout: 20)
+        XCTAssertTrue(viewer.stdout.contains(#""nick":"alice","text":"over tcp""#), viewer.stdout + viewer.stderr)
+        XCTAssertEqual(viewer.stdout.components(separatedBy: "over tcp").count - 1, 1, "de-duplicated across IDR repeats")
+    }
 }
