@@ -39,6 +39,7 @@ test: plugins
 
 bench: plugins
 	/usr/bin/python3 bench/run.py --plugins $(PLUGIN_DIR) --out bench/results
+	/usr/bin/python3 bench/chat_bench.py --plugins $(PLUGIN_DIR) --out bench/results
 
 # Retrain the bundled default model (a few minutes on 2 cores).
 model: deps

@@ -27,8 +27,10 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I\(torchInclude)", "-O2", "-Wno-deprecated-declarations"])],
             linkerSettings: [.linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
         ),
-        .target(name: "ChatCastJSON"),
-        .target(name: "ChatCastSEI", dependencies: ["ChatCastJSON", "YoloCore"]),
+        // Byte-level codecs run per frame: no bounds checks in release (their tests and fuzz
+        // tests run in the same configuration).
+        .target(name: "ChatCastJSON", swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "ChatCastSEI", dependencies: ["ChatCastJSON", "YoloCore"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "YoloCore", dependencies: ["ChatCastJSON"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue"]),

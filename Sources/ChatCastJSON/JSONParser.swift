@@ -106,9 +106,17 @@ public struct JSONParser {
 
     private mutating func parseNumber() throws -> Double {
         let start = position
-        if current == UInt8(ascii: "-") { position += 1 }
+        let negative = current == UInt8(ascii: "-")
+        if negative { position += 1 }
         guard let first = current, (0x30...0x39).contains(first) else { throw error("expected a digit") }
         if first == 0x30 { position += 1 } else { skipDigits() }
+        // Plain integers (boxes, sizes, timestamps) need no text round trip.
+        let integerDigits = position - start - (negative ? 1 : 0)
+        if integerDigits <= 15, current != UInt8(ascii: "."), current != UInt8(ascii: "e"), current != UInt8(ascii: "E") {
+            var value = 0
+            for i in (position - integerDigits)..<position { value = value * 10 + Int(bytes[i] - 0x30) }
+            return Double(negative ? -value : value)
+        }
         if current == UInt8(ascii: ".") {
             position += 1
             guard let d = current, (0x30...0x39).contains(d) else { throw error("expected a digit after '.'") }

@@ -47,22 +47,37 @@ public struct ChatEnvelope: Equatable, Sendable {
 
     public var isEmpty: Bool { chat.isEmpty && detections == nil }
 
-    public func encode() -> [UInt8] { Array(JSONWriter.write(jsonValue).utf8) }
+    public func encode() -> [UInt8] {
+        ChatEnvelope.assemble(messages: chat.map(ChatEnvelope.messageJSON), detections: detections.map(ChatEnvelope.detectionsJSON))
+    }
 
-    var jsonValue: JSONValue {
-        var members: [(String, JSONValue)] = [("v", .number(1))]
-        if !chat.isEmpty {
-            members.append(("chat", .array(chat.map { m in
-                .object([("id", .string(m.id)), ("room", .string(m.room)), ("nick", .string(m.nick)),
-                         ("text", .string(m.text)), ("time", .string(m.time))])
-            })))
-        }
-        if let d = detections {
-            members.append(("det", .object([
-                ("width", .number(Double(d.width))), ("height", .number(Double(d.height))),
-                ("objects", .array(d.objects.map(DetectionsLine.object))),
-            ])))
-        }
-        return .object(members)
+    /// One chat entry as it appears inside the envelope.
+    public static func messageJSON(_ m: ChatMessage) -> String {
+        JSONWriter.write(.object([("id", .string(m.id)), ("room", .string(m.room)), ("nick", .string(m.nick)),
+                                  ("text", .string(m.text)), ("time", .string(m.time))]))
+    }
+
+    /// The `det` object as it appears inside the envelope.
+    public static func detectionsJSON(_ d: EnvelopeDetections) -> String {
+        JSONWriter.write(.object([("width", .number(Double(d.width))), ("height", .number(Double(d.height))),
+                                  ("objects", .array(d.objects.map(DetectionsLine.object)))]))
+    }
+
+    /// The envelope's bytes from parts already written, so packers can size candidates by
+    /// adding lengths instead of writing the whole envelope again.
+    public static func assemble(messages: [String], detections: String?) -> [UInt8] {
+        var out = #"{"v":1"#
+        if !messages.isEmpty { out += #","chat":["# + messages.joined(separator: ",") + "]" }
+        if let detections { out += #","det":"# + detections }
+        out += "}"
+        return Array(out.utf8)
+    }
+
+    /// The length `assemble` gives for parts of these lengths.
+    public static func assembledLength(messageLengths: [Int], detectionsLength: Int?) -> Int {
+        var n = 7 + 1  // {"v":1 and }
+        if !messageLengths.isEmpty { n += 9 + messageLengths.reduce(0, +) + messageLengths.count - 1 + 1 }
+        if let d = detectionsLength { n += 7 + d }
+        return n
     }
 }

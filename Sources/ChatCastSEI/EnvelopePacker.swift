@@ -1,34 +1,47 @@
 /// Fills envelopes up to the 4 KiB SEI limit: detections first (the lowest scores go when
 /// they alone are too many), then chat messages in order; what does not fit waits for the
-/// next frame.
+/// next frame. Each part is written once and sizes are added, so packing stays linear.
 public enum EnvelopePacker {
+    public struct Packed {
+        public var envelope: ChatEnvelope
+        /// The envelope's bytes, ready for the SEI.
+        public var payload: [UInt8]
+        public var rest: [ChatMessage]
+    }
+
     public static func pack(chat: [ChatMessage], detections: EnvelopeDetections?,
-                            limit: Int = ChatEnvelope.maxPayloadBytes) -> (envelope: ChatEnvelope, rest: [ChatMessage]) {
-        var envelope = ChatEnvelope(detections: detections)
-        if var d = detections, envelope.encode().count > limit {
+                            limit: Int = ChatEnvelope.maxPayloadBytes) -> Packed {
+        var kept = detections
+        var detectionsText = detections.map(ChatEnvelope.detectionsJSON)
+        if var d = detections, let text = detectionsText,
+           ChatEnvelope.assembledLength(messageLengths: [], detectionsLength: text.utf8.count) > limit {
             d.objects.sort { $0.confidence > $1.confidence }
-            // Halve until it fits, then grow back one by one: few encodes even for 1000 objects.
-            var keep = d.objects.count
-            repeat {
-                keep /= 2
-                envelope.detections = EnvelopeDetections(width: d.width, height: d.height, objects: Array(d.objects.prefix(keep)))
-            } while keep > 0 && envelope.encode().count > limit
-            while keep < d.objects.count {
-                let candidate = EnvelopeDetections(width: d.width, height: d.height, objects: Array(d.objects.prefix(keep + 1)))
-                guard ChatEnvelope(detections: candidate).encode().count <= limit else { break }
-                keep += 1
-                envelope.detections = candidate
+            func fits(_ count: Int) -> String? {
+                let t = ChatEnvelope.detectionsJSON(EnvelopeDetections(width: d.width, height: d.height,
+                                                                       objects: Array(d.objects.prefix(count))))
+                return ChatEnvelope.assembledLength(messageLengths: [], detectionsLength: t.utf8.count) <= limit ? t : nil
             }
+            // Binary search for the most objects that fit.
+            var low = 0, high = d.objects.count
+            while low < high {
+                let mid = (low + high + 1) / 2
+                if fits(mid) != nil { low = mid } else { high = mid - 1 }
+            }
+            d.objects = Array(d.objects.prefix(low))
+            kept = d
+            detectionsText = fits(low)
         }
-        var taken = 0
+        var parts: [String] = [], lengths: [Int] = []
+        let detectionsLength = detectionsText?.utf8.count
         for message in chat {
-            envelope.chat.append(message)
-            if envelope.encode().count > limit {
-                envelope.chat.removeLast()
-                break
-            }
-            taken += 1
+            let text = ChatEnvelope.messageJSON(message)
+            guard ChatEnvelope.assembledLength(messageLengths: lengths + [text.utf8.count], detectionsLength: detectionsLength)
+                <= limit else { break }
+            parts.append(text)
+            lengths.append(text.utf8.count)
         }
-        return (envelope, Array(chat.dropFirst(taken)))
+        let envelope = ChatEnvelope(chat: Array(chat.prefix(parts.count)), detections: kept)
+        return Packed(envelope: envelope, payload: ChatEnvelope.assemble(messages: parts, detections: detectionsText),
+                      rest: Array(chat.dropFirst(parts.count)))
     }
 }

@@ -46,7 +46,8 @@ final class EnvelopeTests: XCTestCase {
         var rest = backlog, delivered: [ChatMessage] = [], frames = 0
         while !rest.isEmpty {
             let packed = EnvelopePacker.pack(chat: rest, detections: nil)
-            XCTAssertLessThanOrEqual(packed.envelope.encode().count, ChatEnvelope.maxPayloadBytes)
+            XCTAssertLessThanOrEqual(packed.payload.count, ChatEnvelope.maxPayloadBytes)
+            XCTAssertEqual(packed.payload, packed.envelope.encode(), "sizes added up match the written envelope")
             XCTAssertFalse(packed.envelope.chat.isEmpty)
             delivered += packed.envelope.chat
             rest = packed.rest
@@ -59,7 +60,9 @@ final class EnvelopeTests: XCTestCase {
     func testPackingTrimsTooManyDetectionsByScore() {
         let objects = (0..<1000).map { LabeledDetection(label: "thing", classId: 1, confidence: Double($0) / 1000, x: 0, y: 0, width: 1, height: 1) }
         let packed = EnvelopePacker.pack(chat: [hi], detections: EnvelopeDetections(width: 10, height: 10, objects: objects))
-        XCTAssertLessThanOrEqual(packed.envelope.encode().count, ChatEnvelope.maxPayloadBytes)
+        XCTAssertLessThanOrEqual(packed.payload.count, ChatEnvelope.maxPayloadBytes)
+        XCTAssertEqual(packed.payload, packed.envelope.encode())
+        XCTAssertGreaterThan(packed.payload.count, ChatEnvelope.maxPayloadBytes - 200, "filled close to the limit")
         let kept = packed.envelope.detections!.objects
         XCTAssertGreaterThan(kept.count, 10)
         XCTAssertEqual(kept.first?.confidence, 0.999)

@@ -121,7 +121,7 @@ final class ChatInject: TransformImpl {
         let isKeyFrame = cgst_buffer_is_delta_unit(buffer.pointer) == 0
         let detections = frameDetections(buffer, info)
         let relayed = buffer.chatMessages
-        let envelope = queue.withLock { q -> ChatEnvelope in
+        let packed = queue.withLock { q -> EnvelopePacker.Packed in
             // Chat that crossed a decoder as metas (a relay) goes out once more.
             for m in relayed where q.injected.insert(m.id) { q.backlog.append(m) }
             let repeated = isKeyFrame ? q.recent.filter { r in !q.backlog.contains { $0.id == r.id } } : []
@@ -130,16 +130,16 @@ final class ChatInject: TransformImpl {
             q.backlog = Array(q.backlog.dropFirst(sent.count))
             for m in sent { _ = q.injected.insert(m.id) }
             q.recent = Array((q.recent + sent).suffix(repeatCount))
-            return packed.envelope
+            return packed
         }
-        guard !envelope.isEmpty else { return .ok }
+        guard !packed.envelope.isEmpty else { return .ok }
         var map = GstMapInfo()
         guard gst_buffer_map(buffer.pointer, &map, GST_MAP_READ) != 0 else {
             throw ElementError.failed("chatinject could not map a buffer")
         }
         let bytes = Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
         gst_buffer_unmap(buffer.pointer, &map)
-        let nal = UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: envelope.encode()).seiNAL()
+        let nal = UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: packed.payload).seiNAL()
         guard let out = AccessUnit.inserting(nal, into: bytes, format: info.format) else {
             ChatInject.log.warning(element, "an access unit could not be parsed; nothing inserted")
             return .ok
