@@ -91,4 +91,22 @@ final class ChatParseTests: XCTestCase {
         gst_buffer_unmap(out, &map)
         XCTAssertEqual(bytes, aud + slice)
     }
+
+    func testMessageSignalCarriesEachNewChatLine() throws {
+        let h = Harness("chatparse")
+        gst_harness_set_src_caps_str(h.pointer, "video/x-h264,stream-format=byte-stream,alignment=au")
+        receivedLines = []
+        let handler: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+            _, line, _ in receivedLines.append(String(cString: line!))
+        }
+        g_signal_connect_data(UnsafeMutableRawPointer(h.element).assumingMemoryBound(to: GObject.self), "message",
+                              unsafeBitCast(handler, to: GCallback.self), nil, nil, GConnectFlags(rawValue: 0))
+        let envelope = ChatEnvelope(chat: [message("a", "one"), message("b", "two")])
+        for pts in [0, 1] as [UInt64] {
+            if let out = push(h, accessUnit([envelope]), pts: pts) { gst_buffer_unref(out) }
+        }
+        XCTAssertEqual(receivedLines, [ChatLine.json(message("a", "one"), pts: 0), ChatLine.json(message("b", "two"), pts: 0)])
+    }
 }
+
+nonisolated(unsafe) var receivedLines: [String] = []
