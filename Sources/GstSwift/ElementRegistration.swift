@@ -176,6 +176,3 @@ private let actionTrampoline: @convention(c) (UnsafeMutableRawPointer?, UInt32, 
     let value = box.impl.action(box.signals[Int(index)].name, arguments)
     if let value, let result { store(value, into: result) }
 }
-
-/// A GstPlugin pointer as the C entry point passes it.
-public typealias PluginPointer = OpaquePointer
