@@ -106,19 +106,10 @@ final class ChatRoundTripTests: XCTestCase {
         let port = Int.random(in: 20_000..<60_000)
         let out = NSTemporaryDirectory() + "chatcast-rtp-\(port).jsonl"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/gst-launch-1.0")
-        receiver.arguments = ["udpsrc", "address=127.0.0.1", "port=\(port)",
+        let receiver = try gstLaunchInBackground(["udpsrc", "address=127.0.0.1", "port=\(port)",
                               "caps=application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96", "!",
                               "rtpjitterbuffer", "!", "rtph264depay", "!", "h264parse", "!", "chatparse", "!", "chatsink",
-                              "location=\(out)"]
-        var env = ProcessInfo.processInfo.environment
-        env["GST_PLUGIN_PATH"] = Paths.plugins
-        env["GST_REGISTRY"] = NSTemporaryDirectory() + "chatcast-launch-registry.bin"
-        receiver.environment = env
-        receiver.standardOutput = FileHandle.nullDevice
-        receiver.standardError = FileHandle.nullDevice
-        try receiver.run()
+                              "location=\(out)"])
         defer { if receiver.isRunning { receiver.terminate() }; receiver.waitUntilExit() }
         usleep(1_500_000)
         let messages = NSTemporaryDirectory() + "chatcast-rtp-messages-\(port).txt"
@@ -164,20 +155,11 @@ final class ChatRoundTripTests: XCTestCase {
         let messages = NSTemporaryDirectory() + "chatcast-tcp-messages-\(port).txt"
         try "alice: over tcp\n".write(toFile: messages, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: messages) }
-        var env = ProcessInfo.processInfo.environment
-        env["GST_PLUGIN_PATH"] = Paths.plugins
-        env["GST_REGISTRY"] = NSTemporaryDirectory() + "chatcast-launch-registry.bin"
-        let sender = Process()
-        sender.executableURL = URL(fileURLWithPath: "/usr/bin/gst-launch-1.0")
-        sender.arguments = ["videotestsrc", "is-live=true", "num-buffers=90", "!",
+        let sender = try gstLaunchInBackground(["videotestsrc", "is-live=true", "num-buffers=90", "!",
                             "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc", "tune=zerolatency",
                             "key-int-max=15", "!", "h264parse", "!", "chatinject", "messages-file=\(messages)", "!",
                             "rtph264pay", "config-interval=-1", "!", "rtpstreampay", "!", "tcpserversink", "host=127.0.0.1",
-                            "port=\(port)"]
-        sender.environment = env
-        sender.standardOutput = FileHandle.nullDevice
-        sender.standardError = FileHandle.nullDevice
-        try sender.run()
+                            "port=\(port)"])
         defer { if sender.isRunning { sender.terminate() }; sender.waitUntilExit() }
         usleep(700_000)
         let viewer = try gstLaunch(["tcpclientsrc", "host=127.0.0.1", "port=\(port)", "!",

@@ -5,13 +5,8 @@ import XCTest
 /// GST_PLUGIN_PATH=build/gst-plugins.
 final class PipelineTests: XCTestCase {
     func testGstInspectDocumentsEveryProperty() throws {
-        let process = Process()
+        let process = gstLaunchProcess(["swiftyolo"])
         process.executableURL = URL(fileURLWithPath: "/usr/bin/gst-inspect-1.0")
-        process.arguments = ["swiftyolo"]
-        var env = ProcessInfo.processInfo.environment
-        env["GST_PLUGIN_PATH"] = Paths.plugins
-        env["GST_REGISTRY"] = NSTemporaryDirectory() + "chatcast-inspect-registry.bin"
-        process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

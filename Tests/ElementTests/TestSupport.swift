@@ -211,14 +211,29 @@ struct LaunchResult {
     var stderr: String
 }
 
-func gstLaunch(_ arguments: [String], timeout: TimeInterval = 120, messages: Bool = false) throws -> LaunchResult {
+/// A gst-launch-1.0 process with the staged plugins and a private registry, not started.
+func gstLaunchProcess(_ arguments: [String]) -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/gst-launch-1.0")
-    process.arguments = (messages ? ["-m"] : []) + arguments
+    process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["GST_PLUGIN_PATH"] = Paths.plugins
     env["GST_REGISTRY"] = NSTemporaryDirectory() + "chatcast-launch-registry.bin"
     process.environment = env
+    return process
+}
+
+/// Starts gst-launch-1.0 in the background with its output discarded.
+func gstLaunchInBackground(_ arguments: [String]) throws -> Process {
+    let process = gstLaunchProcess(arguments)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+func gstLaunch(_ arguments: [String], timeout: TimeInterval = 120, messages: Bool = false) throws -> LaunchResult {
+    let process = gstLaunchProcess((messages ? ["-m"] : []) + arguments)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
