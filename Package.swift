@@ -19,6 +19,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CGStreamer", pkgConfig: "gstreamer-video-1.0",
                        providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
+        .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
         .systemLibrary(name: "CGstCheck", pkgConfig: "gstreamer-check-1.0",
                        providers: [.apt(["libgstreamer1.0-dev"])]),
         .target(name: "CGstGlue", dependencies: ["CGStreamer"]),
@@ -34,7 +35,7 @@ let package = Package(
         .target(name: "YoloCore", dependencies: ["ChatCastJSON"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue"]),
-        .target(name: "GstSwiftYolo", dependencies: ["GstSwift", "YoloCore", "CTorch", "ChatCastJSON"]),
+        .target(name: "GstSwiftYolo", dependencies: ["GstSwift", "YoloCore", "CTorch", "ChatCastJSON", "CPangoCairo"]),
         .target(name: "GstSwiftYoloEntry", dependencies: ["CGStreamer"]),
         .target(name: "GstChatSink", dependencies: ["GstSwift", "CGStreamer", "CGstGlue", "ChatCastSEI", "YoloCore"]),
         .target(name: "GstChatSinkEntry", dependencies: ["CGStreamer"]),

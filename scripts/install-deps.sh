@@ -7,7 +7,7 @@ packages=(
   pkg-config
   # build
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  libgstrtspserver-1.0-dev libtorch-dev
+  libgstrtspserver-1.0-dev libtorch-dev libpango1.0-dev libcairo2-dev
   # run
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp

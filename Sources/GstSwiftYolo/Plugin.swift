@@ -15,6 +15,7 @@ public enum SwiftYoloPlugin {
     /// Registers the plugin's elements; plugin nil registers them statically (tests).
     public static func registerElements(plugin: OpaquePointer?) -> Bool {
         ElementRegistration.register(SwiftYolo.self, plugin: plugin)
+            && ElementRegistration.register(YoloOverlay.self, plugin: plugin)
     }
 
     /// Registers the elements in this process without a plugin file, for tests and apps.
