@@ -34,10 +34,10 @@ let package = Package(
         .target(name: "ChatCastSEI", dependencies: ["ChatCastJSON", "YoloCore"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "YoloCore", dependencies: ["ChatCastJSON"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue"]),
+        .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue", "CPangoCairo"]),
         .target(name: "GstSwiftYolo", dependencies: ["GstSwift", "YoloCore", "CTorch", "ChatCastJSON", "CPangoCairo"]),
         .target(name: "GstSwiftYoloEntry", dependencies: ["CGStreamer"]),
-        .target(name: "GstChatSink", dependencies: ["GstSwift", "CGStreamer", "CGstGlue", "ChatCastSEI", "YoloCore"]),
+        .target(name: "GstChatSink", dependencies: ["GstSwift", "CGStreamer", "CGstGlue", "ChatCastSEI", "YoloCore", "CPangoCairo"]),
         .target(name: "GstChatSinkEntry", dependencies: ["CGStreamer"]),
         .executableTarget(name: "Launcher", dependencies: [
             "CGStreamer", "CGstGlue", "ChatCastJSON",

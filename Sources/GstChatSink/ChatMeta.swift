@@ -7,7 +7,7 @@ import YoloCore
 extension BufferRef {
     /// Attaches a chat meta; false when the buffer is not writable.
     @discardableResult
-    func addChatMessage(_ m: ChatMessage) -> Bool {
+    public func addChatMessage(_ m: ChatMessage) -> Bool {
         cgst_buffer_add_chat_message(pointer, m.id, m.room, m.nick, m.text, m.time) != 0
     }
 

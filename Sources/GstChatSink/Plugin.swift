@@ -14,6 +14,7 @@ public enum ChatSinkPlugin {
         return ElementRegistration.register(ChatParse.self, plugin: plugin)
             && ElementRegistration.register(ChatInject.self, plugin: plugin)
             && ElementRegistration.register(ChatSink.self, plugin: plugin)
+            && ElementRegistration.register(ChatOverlay.self, plugin: plugin)
     }
 
     /// Registers the elements in this process without a plugin file, for tests and apps.

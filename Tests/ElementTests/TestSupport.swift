@@ -289,3 +289,14 @@ func jsonLines(_ launchOutput: String, element: String) -> [[String: Any]] {
         return (try? JSONSerialization.jsonObject(with: Data(unescaped.utf8))) as? [String: Any]
     }
 }
+
+/// Pushes `buffer` into the harness and returns the bytes of the buffer that comes out.
+func pushAndReadBytes(_ h: Harness, _ buffer: UnsafeMutablePointer<GstBuffer>) throws -> [UInt8] {
+    XCTAssertEqual(gst_harness_push(h.pointer, buffer), GST_FLOW_OK)
+    let out = try XCTUnwrap(gst_harness_pull(h.pointer))
+    defer { gst_buffer_unref(out) }
+    var map = GstMapInfo()
+    gst_buffer_map(out, &map, GST_MAP_READ)
+    defer { gst_buffer_unmap(out, &map) }
+    return Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
+}

@@ -13,13 +13,8 @@ final class YoloOverlayTests: XCTestCase {
         let buffer = gst_harness_create_buffer(h.pointer, 320 * 240 * 4)!
         gst_buffer_memset(buffer, 0, 0, 320 * 240 * 4)
         BufferRef(buffer).addDetection(label: "ball", classId: 0, confidence: 0.9, x: 50, y: 100, width: 100, height: 80)
-        XCTAssertEqual(gst_harness_push(h.pointer, buffer), GST_FLOW_OK)
-        let out = try XCTUnwrap(gst_harness_pull(h.pointer))
-        defer { gst_buffer_unref(out) }
-        var map = GstMapInfo()
-        gst_buffer_map(out, &map, GST_MAP_READ)
-        defer { gst_buffer_unmap(out, &map) }
-        func pixel(_ x: Int, _ y: Int) -> [UInt8] { (0..<3).map { map.data[(y * 320 + x) * 4 + $0] } }
+        let bytes = try pushAndReadBytes(h, buffer)
+        func pixel(_ x: Int, _ y: Int) -> [UInt8] { (0..<3).map { bytes[(y * 320 + x) * 4 + $0] } }
         let orange: [UInt8] = [0, 184, 255]  // class 0: R 1.0, G 0.72, B 0 as BGR bytes
         for (x, y) in [(51, 140), (148, 140), (100, 101), (100, 178)] {
             XCTAssertEqual(pixel(x, y), orange, "box edge at \(x),\(y)")
@@ -47,5 +42,33 @@ final class YoloOverlayTests: XCTestCase {
                                    "video/x-raw,format=BGRx", "!", "fakesink", "dump=true"])
         XCTAssertEqual(check.status, 0, check.stderr)
         XCTAssertTrue(check.stdout.contains("00 b8 ff"), "no orange box pixels in the PNG")
+    }
+
+    /// The whole viewer chain in one picture: detect, encode, stamp chat, parse, decode, draw.
+    func testViewerPictureShowsBoxAndChat() throws {
+        let messages = NSTemporaryDirectory() + "chatcast-picture-\(getpid()).txt"
+        let raw = NSTemporaryDirectory() + "chatcast-picture-\(getpid()).bgrx"
+        try "alice: hi <b>there</b>\n".write(toFile: messages, atomically: true, encoding: .utf8)
+        defer { for p in [messages, raw] { try? FileManager.default.removeItem(atPath: p) } }
+        let result = try gstLaunch(["videotestsrc", "is-live=true", "pattern=ball", "num-buffers=15", "!",
+                                    "video/x-raw,format=I420,width=640,height=480,framerate=30/1", "!", "swiftyolo", "!",
+                                    "x264enc", "tune=zerolatency", "!", "h264parse", "!", "chatinject",
+                                    "messages-file=\(messages)", "!", "chatparse", "!", "avdec_h264", "!", "videoconvert", "!",
+                                    "yolooverlay", "!", "chatoverlay", "!", "video/x-raw,format=BGRx", "!", "multifilesink",
+                                    "location=\(raw)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let pixels = [UInt8](try Data(contentsOf: URL(fileURLWithPath: raw)))  // the last frame
+        XCTAssertEqual(pixels.count, 640 * 480 * 4)
+        func isWhite(_ x: Int, _ y: Int) -> Bool { (0..<3).allSatisfy { pixels[(y * 640 + x) * 4 + $0] > 220 } }
+        func isOrange(_ x: Int, _ y: Int) -> Bool {
+            let p = (pixels[(y * 640 + x) * 4], pixels[(y * 640 + x) * 4 + 1], pixels[(y * 640 + x) * 4 + 2])
+            return p.0 < 60 && (150...220).contains(p.1) && p.2 > 220
+        }
+        let chatArea = (5..<300).flatMap { x in (400..<475).map { (x, $0) } }
+        XCTAssertGreaterThan(chatArea.filter { isWhite($0.0, $0.1) }.count, 200, "chat text bottom-left")
+        XCTAssertFalse((0..<640).contains { x in (0..<200).contains { isWhite(x, $0) && x < 300 && $0 < 100 } },
+                       "no chat text drawn big at the top")
+        let orange = (0..<640).reduce(0) { n, x in n + (0..<480).filter { isOrange(x, $0) }.count }
+        XCTAssertGreaterThan(orange, 100, "box and label tab around the ball")
     }
 }

@@ -6,14 +6,10 @@ import Synchronization
 /// `yolooverlay`: draws each ROI meta's box with its label and confidence, one stable
 /// colour per class, with Cairo and Pango (plain text: labels are never markup).
 final class YoloOverlay: VideoFilterImpl {
-    /// Cairo's RGB24 and ARGB32 are BGRx and BGRA in memory on little-endian machines.
-    static let caps = "video/x-raw, format=(string){ BGRx, BGRA }, width=(int)[ 1, 32767 ], height=(int)[ 1, 32767 ], "
-        + "framerate=(fraction)[ 0/1, 2147483647/1 ]"
-
     static let elementDescription = ElementDescription(
         typeName: "GstYoloOverlay", elementName: "yolooverlay", longName: "Detection overlay",
         classification: "Filter/Editor/Video", summary: "Draws detection boxes, labels and confidences from ROI metas",
-        author: "ChatCast", sinkCaps: caps, srcCaps: caps,
+        author: "ChatCast", sinkCaps: CairoFrame.caps, srcCaps: CairoFrame.caps,
         properties: [PropertySpec("show-confidence", nick: "Show confidence", blurb: "Write the confidence after the label",
                                   .bool(default: true), mutability: .playing)])
 
@@ -45,40 +41,29 @@ final class YoloOverlay: VideoFilterImpl {
         let regions = frame.buffer.regionsOfInterest
         guard !regions.isEmpty else { return .ok }
         let withConfidence = showConfidence.withLock { $0 }
-        let format = frame.formatName == "BGRA" ? CAIRO_FORMAT_ARGB32 : CAIRO_FORMAT_RGB24
-        let surface = cairo_image_surface_create_for_data(frame.plane(0), format, Int32(frame.width), Int32(frame.height),
-                                                          Int32(frame.stride(0)))
-        let cr = cairo_create(surface)
-        defer {
-            cairo_destroy(cr)
-            cairo_surface_flush(surface)
-            cairo_surface_destroy(surface)
-        }
-        let lineWidth = max(2.0, Double(frame.height) / 240)
-        let layout = pango_cairo_create_layout(cr)
-        defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
-        let font = pango_font_description_from_string("Sans Bold \(max(8, frame.height / 40))")
-        defer { pango_font_description_free(font) }
-        pango_layout_set_font_description(layout, font)
-        for r in regions {
-            let c = YoloOverlay.colour(forClass: r.classId ?? 0)
-            cairo_set_source_rgb(cr, c.r, c.g, c.b)
-            cairo_set_line_width(cr, lineWidth)
-            cairo_rectangle(cr, Double(r.x) + lineWidth / 2, Double(r.y) + lineWidth / 2,
-                            max(0, Double(r.width) - lineWidth), max(0, Double(r.height) - lineWidth))
-            cairo_stroke(cr)
-            var text = r.label ?? r.type
-            if withConfidence, let confidence = r.confidence { text += " \(Int((confidence * 100).rounded()))%" }
-            // Plain text: pango_layout_set_text never parses markup.
-            pango_layout_set_text(layout, text, -1)
-            var width: Int32 = 0, height: Int32 = 0
-            pango_layout_get_pixel_size(layout, &width, &height)
-            let labelY = r.y >= Int(height) ? Double(r.y) - Double(height) : Double(r.y)
-            cairo_rectangle(cr, Double(r.x), labelY, Double(width) + 6, Double(height))
-            cairo_fill(cr)
-            cairo_set_source_rgb(cr, 0, 0, 0)
-            cairo_move_to(cr, Double(r.x) + 3, labelY)
-            pango_cairo_show_layout(cr, layout)
+        CairoFrame.draw(on: frame) { cr, layout in
+            CairoFrame.setFont(layout, pixels: frame.height / 40)
+            let lineWidth = max(2.0, Double(frame.height) / 240)
+            for r in regions {
+                let c = YoloOverlay.colour(forClass: r.classId ?? 0)
+                cairo_set_source_rgb(cr, c.r, c.g, c.b)
+                cairo_set_line_width(cr, lineWidth)
+                cairo_rectangle(cr, Double(r.x) + lineWidth / 2, Double(r.y) + lineWidth / 2,
+                                max(0, Double(r.width) - lineWidth), max(0, Double(r.height) - lineWidth))
+                cairo_stroke(cr)
+                var text = r.label ?? r.type
+                if withConfidence, let confidence = r.confidence { text += " \(Int((confidence * 100).rounded()))%" }
+                // Plain text: pango_layout_set_text never parses markup.
+                pango_layout_set_text(layout, text, -1)
+                var width: Int32 = 0, height: Int32 = 0
+                pango_layout_get_pixel_size(layout, &width, &height)
+                let labelY = r.y >= Int(height) ? Double(r.y) - Double(height) : Double(r.y)
+                cairo_rectangle(cr, Double(r.x), labelY, Double(width) + 6, Double(height))
+                cairo_fill(cr)
+                cairo_set_source_rgb(cr, 0, 0, 0)
+                cairo_move_to(cr, Double(r.x) + 3, labelY)
+                pango_cairo_show_layout(cr, layout)
+            }
         }
         return .ok
     }
