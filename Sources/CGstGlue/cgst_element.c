@@ -41,8 +41,6 @@ static CGstTypeData *data_of(gpointer instance) {
     return data_of_class(G_TYPE_INSTANCE_GET_CLASS(instance, G_TYPE_OBJECT, GTypeClass), kind_of(instance));
 }
 
-void *cgst_element_swift(GstElement *element) { return *swift_slot(element); }
-
 #define SWIFT(o) (*swift_slot(o))
 #define CB(o) (data_of(o)->desc->callbacks)
 #define PARENT_BT(o) ((GstBaseTransformClass *)data_of(o)->parent_class)

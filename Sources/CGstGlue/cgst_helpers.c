@@ -23,17 +23,8 @@ gboolean cgst_post_json_message(GstElement *element, const char *name, GstClockT
     return gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), s));
 }
 
-void cgst_structure_set_uint64(GstStructure *s, const char *field, guint64 v) {
-    gst_structure_set(s, field, G_TYPE_UINT64, v, NULL);
-}
 
-void cgst_structure_set_double(GstStructure *s, const char *field, gdouble v) {
-    gst_structure_set(s, field, G_TYPE_DOUBLE, v, NULL);
-}
 
-void cgst_structure_set_string(GstStructure *s, const char *field, const char *v) {
-    gst_structure_set(s, field, G_TYPE_STRING, v, NULL);
-}
 
 GType cgst_enum_register(const char *type_name, guint n, const gint *values, const char *const *nicks,
                          const char *const *descriptions) {

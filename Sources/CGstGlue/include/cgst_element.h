@@ -68,8 +68,5 @@ typedef struct {
 // must live forever. Returns FALSE when the element could not be registered.
 gboolean cgst_element_register(GstPlugin *plugin, const CGstElementDesc *desc);
 
-// The Swift object of an element created by cgst_element_register's types.
-void *cgst_element_swift(GstElement *element);
-
 // Emits signal `index` of the element's desc with `params` (instance not included).
 void cgst_element_emit(GstElement *element, guint index, const GValue *params);

@@ -49,10 +49,6 @@ gboolean cgst_buffer_replace_bytes(GstBuffer *buffer, const guint8 *data, gsize 
 
 static inline gboolean cgst_buffer_is_delta_unit(GstBuffer *b) { return GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT); }
 
-void cgst_structure_set_uint64(GstStructure *s, const char *field, guint64 v);
-void cgst_structure_set_double(GstStructure *s, const char *field, gdouble v);
-void cgst_structure_set_string(GstStructure *s, const char *field, const char *v);
-
 // Registers a GEnum type once; values are (value, nick, description) triples; the
 // arrays are copied.
 GType cgst_enum_register(const char *type_name, guint n, const gint *values, const char *const *nicks,
