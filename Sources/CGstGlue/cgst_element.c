@@ -169,6 +169,10 @@ static void action_marshal(GClosure *closure, GValue *return_value, guint n_para
     if (signal->action) signal->action(SWIFT(object), index, &params[1], n_params - 1, return_value);
 }
 
+gboolean cgst_element_has_handlers(GstElement *element, guint index) {
+    return g_signal_has_handler_pending(element, data_of(element)->signal_ids[index], 0, FALSE);
+}
+
 void cgst_element_emit(GstElement *element, guint index, const GValue *params) {
     CGstTypeData *data = data_of(element);
     const CGstSignalDesc *signal = &data->desc->signals[index];

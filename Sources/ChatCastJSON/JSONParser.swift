@@ -15,19 +15,23 @@ public struct JSONParser {
     }
 
     public static func parse(bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.position == bytes.count else { throw parser.error("trailing characters") }
-        return value
+        try bytes.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+            parser.skipWhitespace()
+            let value = try parser.parseValue(depth: 0)
+            parser.skipWhitespace()
+            guard parser.position == buffer.count else { throw parser.error("trailing characters") }
+            return value
+        }
     }
 
-    private let bytes: [UInt8]
+    // Valid only inside `parse`: envelopes are parsed per frame, so no copies or
+    // bounds-checked Array indexing on the hot path.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private let maxDepth: Int
     private var position = 0
 
-    private init(bytes: [UInt8], maxDepth: Int) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
     }
@@ -157,7 +161,21 @@ public struct JSONParser {
 
     private mutating func parseString() throws -> String {
         position += 1  // opening quote
-        var out: [UInt8] = []
+        // Most strings have no escapes: validate them straight from the input.
+        let start = position
+        while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\"),
+              bytes[position] >= 0x20 {
+            position += 1
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
+            position += 1
+            let raw = UnsafeBufferPointer(rebasing: bytes[start..<(position - 1)])
+            // ASCII needs no validation (and String(validating:) is not specialised: slow per key).
+            if !raw.contains(where: { $0 >= 0x80 }) { return String(decoding: raw, as: UTF8.self) }
+            guard let text = String(validating: raw, as: UTF8.self) else { throw error("invalid UTF-8") }
+            return text
+        }
+        var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<position]))
         while true {
             guard let b = current else { throw error("unterminated string") }
             if b == UInt8(ascii: "\"") { position += 1; break }

@@ -6,72 +6,99 @@ public enum AccessUnitFormat: Equatable, Sendable {
     case lengthPrefixed(lengthSize: Int)
 }
 
+/// Everything here looks only at the NAL units before the first coded slice, where H.264
+/// puts SEI (7.4.1.2.3): the picture data is neither scanned nor rewritten. Functions take
+/// any contiguous bytes, so elements can work on a mapped buffer without copying it.
 public enum AccessUnit {
-    /// The NAL unit ranges of `bytes`, or nil when a length-prefixed unit is malformed.
-    public static func nalUnits(_ bytes: [UInt8], format: AccessUnitFormat) -> [Range<Int>]? {
+    public typealias Bytes = RandomAccessCollection<UInt8>
+
+    /// The ranges of the NAL units up to and including the first slice (whose range runs to
+    /// the end of the unit), or nil when a length-prefixed unit is malformed.
+    public static func leadingNALUnits<C: Bytes>(_ bytes: C, format: AccessUnitFormat) -> [Range<Int>]? where C.Index == Int {
         switch format {
-        case .annexB: return NALUnits.annexB(bytes)
-        case let .lengthPrefixed(size): return NALUnits.lengthPrefixed(bytes, lengthSize: size)
+        case .annexB: return NALUnits.annexB(bytes, untilFirstSlice: true)
+        case let .lengthPrefixed(size): return NALUnits.lengthPrefixed(bytes, lengthSize: size, untilFirstSlice: true)
         }
     }
 
     /// `bytes` with `nal` placed directly before the first slice (after any encoder SEI,
     /// SPS, PPS), or appended when the unit has no slice. Nil when the unit is malformed.
-    public static func inserting(_ nal: [UInt8], into bytes: [UInt8], format: AccessUnitFormat) -> [UInt8]? {
-        guard let units = nalUnits(bytes, format: format) else { return nil }
+    public static func inserting<C: Bytes>(_ nal: [UInt8], into bytes: C, format: AccessUnitFormat) -> [UInt8]?
+        where C.Index == Int
+    {
+        guard let units = leadingNALUnits(bytes, format: format) else { return nil }
         let firstSlice = units.first { NALUnits.isSlice(NALUnits.type(bytes[$0.lowerBound])) }
-        let prefix: [UInt8]
         // Where the slice's own start code or length field begins.
         let at: Int
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + nal.count + 4)
         switch format {
         case .annexB:
-            prefix = [0, 0, 0, 1] + nal
             if let slice = firstSlice {
                 var start = slice.lowerBound - 3
-                if start > 0 && bytes[start - 1] == 0 { start -= 1 }
+                if start > bytes.startIndex && bytes[start - 1] == 0 { start -= 1 }
                 at = start
             } else {
-                at = bytes.count
+                at = bytes.endIndex
             }
+            out += bytes[bytes.startIndex..<at]
+            out += [0, 0, 0, 1]
         case let .lengthPrefixed(size):
             guard nal.count < 1 << (8 * size) else { return nil }
-            prefix = (0..<size).reversed().map { UInt8(truncatingIfNeeded: nal.count >> (8 * $0)) } + nal
-            at = firstSlice.map { $0.lowerBound - size } ?? bytes.count
+            at = firstSlice.map { $0.lowerBound - size } ?? bytes.endIndex
+            out += bytes[bytes.startIndex..<at]
+            for k in (0..<size).reversed() { out.append(UInt8(truncatingIfNeeded: nal.count >> (8 * k))) }
         }
-        return Array(bytes[..<at]) + prefix + Array(bytes[at...])
+        out += nal
+        out += bytes[at..<bytes.endIndex]
+        return out
     }
 
     /// The payloads of every user_data_unregistered SEI message with `uuid` in the unit, in
     /// order, and how many SEI NAL units carrying such a UUID could not be read.
-    public static func userData(in bytes: [UInt8], format: AccessUnitFormat,
-                                uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> (payloads: [[UInt8]], malformed: Int) {
-        guard let units = nalUnits(bytes, format: format) else { return ([], 1) }
+    public static func userData<C: Bytes>(in bytes: C, format: AccessUnitFormat,
+                                          uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> (payloads: [[UInt8]], malformed: Int)
+        where C.Index == Int
+    {
+        guard let units = leadingNALUnits(bytes, format: format) else { return ([], 1) }
         var payloads: [[UInt8]] = [], malformed = 0
         for unit in units where NALUnits.type(bytes[unit.lowerBound]) == NALUnits.sei {
+            let nal = Array(bytes[unit])
             do {
-                payloads += try SEIReader.userDataUnregistered(inNAL: bytes[unit]).filter { $0.uuid == uuid }.map(\.payload)
+                for message in try SEIReader.userDataUnregistered(inNAL: nal[...]) where message.uuid == uuid {
+                    payloads.append(message.payload)
+                }
             } catch {
                 // Only count what looks like ours: x264's own SEI or others' are none of our business.
-                if containsUUID(bytes[unit], uuid) { malformed += 1 }
+                if containsUUID(nal[...], uuid) { malformed += 1 }
             }
         }
         return (payloads, malformed)
     }
 
     /// `bytes` without the SEI NAL units that carry `uuid` (readable or not), or nil when
-    /// the unit is malformed. Other NAL units keep their order and bytes.
-    public static func removingUserData(_ bytes: [UInt8], format: AccessUnitFormat,
-                                        uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> [UInt8]? {
-        guard let units = nalUnits(bytes, format: format) else { return nil }
-        let kept = units.filter { NALUnits.type(bytes[$0.lowerBound]) != NALUnits.sei || !containsUUID(bytes[$0], uuid) }
-        guard kept.count != units.count else { return bytes }
+    /// the unit is malformed. Other NAL units keep their order and bytes; the slices are
+    /// copied as they are.
+    public static func removingUserData<C: Bytes>(_ bytes: C, format: AccessUnitFormat,
+                                                  uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> [UInt8]?
+        where C.Index == Int
+    {
+        guard let units = leadingNALUnits(bytes, format: format) else { return nil }
+        let ours = units.filter { NALUnits.type(bytes[$0.lowerBound]) == NALUnits.sei && containsUUID(Array(bytes[$0])[...], uuid) }
+        guard !ours.isEmpty else { return Array(bytes) }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
-        for unit in kept {
+        for unit in units where !ours.contains(unit) {
+            let isLast = unit.upperBound == bytes.endIndex && NALUnits.isSlice(NALUnits.type(bytes[unit.lowerBound]))
             switch format {
             case .annexB: out += [0, 0, 0, 1]
             case let .lengthPrefixed(size):
-                out += (0..<size).reversed().map { UInt8(truncatingIfNeeded: unit.count >> (8 * $0)) }
+                // The first slice's range runs to the end: copy its own length field and everything after.
+                if isLast {
+                    out += bytes[(unit.lowerBound - size)..<bytes.endIndex]
+                    continue
+                }
+                for k in (0..<size).reversed() { out.append(UInt8(truncatingIfNeeded: unit.count >> (8 * k))) }
             }
             out += bytes[unit]
         }

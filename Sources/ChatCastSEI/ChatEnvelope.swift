@@ -53,14 +53,22 @@ public struct ChatEnvelope: Equatable, Sendable {
 
     /// One chat entry as it appears inside the envelope.
     public static func messageJSON(_ m: ChatMessage) -> String {
-        JSONWriter.write(.object([("id", .string(m.id)), ("room", .string(m.room)), ("nick", .string(m.nick)),
-                                  ("text", .string(m.text)), ("time", .string(m.time))]))
+        var o = JSONObjectWriter(capacity: 96 + m.text.utf8.count)
+        o.field("id", m.id)
+        o.field("room", m.room)
+        o.field("nick", m.nick)
+        o.field("text", m.text)
+        o.field("time", m.time)
+        return String(decoding: o.finish(), as: UTF8.self)
     }
 
     /// The `det` object as it appears inside the envelope.
     public static func detectionsJSON(_ d: EnvelopeDetections) -> String {
-        JSONWriter.write(.object([("width", .number(Double(d.width))), ("height", .number(Double(d.height))),
-                                  ("objects", .array(d.objects.map(DetectionsLine.object)))]))
+        var o = JSONObjectWriter(capacity: 48 + 96 * d.objects.count)
+        o.field("width", d.width)
+        o.field("height", d.height)
+        o.field("objects", json: DetectionsLine.objectsJSON(d.objects))
+        return String(decoding: o.finish(), as: UTF8.self)
     }
 
     /// The envelope's bytes from parts already written, so packers can size candidates by

@@ -57,7 +57,8 @@ public enum EnvelopeDecoder {
 
     /// C0 controls and DEL never reach a screen; markup stays as literal characters.
     static func strippingControls(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
     }
 
     private static func integer(_ value: JSONValue?, _ name: String, in range: ClosedRange<Int>) throws -> Int {

@@ -3,15 +3,24 @@ public enum NALUnits {
     /// NAL unit payload ranges (start codes excluded) of an Annex B byte stream. Bytes
     /// before the first start code are ignored; trailing zeros of a unit belong to the next
     /// start code (`00 00 00 01`).
-    public static func annexB<C: RandomAccessCollection>(_ bytes: C) -> [Range<Int>] where C.Element == UInt8, C.Index == Int {
+    ///
+    /// With `untilFirstSlice`, scanning stops at the first coded slice, whose range then runs
+    /// to the end: SEI, SPS and PPS precede the first slice of an access unit (H.264
+    /// 7.4.1.2.3), so readers and writers of our SEI need not scan the picture data.
+    public static func annexB<C: RandomAccessCollection>(_ bytes: C, untilFirstSlice: Bool = false) -> [Range<Int>]
+        where C.Element == UInt8, C.Index == Int
+    {
         var starts: [(codeStart: Int, payload: Int)] = []
         var i = bytes.startIndex
         let end = bytes.endIndex
         while i + 2 < end {
-            if bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 1 {
+            if bytes[i + 2] > 1 {
+                i += 3  // no start code can end at i, i + 1 or i + 2
+            } else if bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 1 {
                 let codeStart = i > bytes.startIndex && bytes[i - 1] == 0 ? i - 1 : i
                 starts.append((codeStart, i + 3))
                 i += 3
+                if untilFirstSlice, i < end, isSlice(type(bytes[i])) { break }
             } else {
                 i += 1
             }
@@ -26,7 +35,9 @@ public enum NALUnits {
 
     /// NAL unit ranges of an AVC (length-prefixed) sample, or nil when a length runs past
     /// the end.
-    public static func lengthPrefixed<C: RandomAccessCollection>(_ bytes: C, lengthSize: Int = 4) -> [Range<Int>]?
+    /// `untilFirstSlice` stops after the first coded slice, as for `annexB`.
+    public static func lengthPrefixed<C: RandomAccessCollection>(_ bytes: C, lengthSize: Int = 4,
+                                                                untilFirstSlice: Bool = false) -> [Range<Int>]?
         where C.Element == UInt8, C.Index == Int
     {
         guard (1...4).contains(lengthSize) else { return nil }
@@ -38,6 +49,10 @@ public enum NALUnits {
             for k in 0..<lengthSize { length = length << 8 | Int(bytes[i + k]) }
             i += lengthSize
             guard length <= bytes.endIndex - i else { return nil }
+            if untilFirstSlice, length > 0, isSlice(type(bytes[i])) {
+                ranges.append(i..<bytes.endIndex)
+                break
+            }
             if length > 0 { ranges.append(i..<(i + length)) }
             i += length
         }

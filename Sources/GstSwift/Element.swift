@@ -46,6 +46,9 @@ public struct ElementRef: @unchecked Sendable {
         cgst_element_emit(pointer, UInt32(index), params)
     }
 
+    /// Whether signal number `index` has handlers connected.
+    public func hasHandlers(_ index: Int) -> Bool { cgst_element_has_handlers(pointer, UInt32(index)) != 0 }
+
     /// Notifies listeners (`notify::NAME`) that a property changed.
     public func notify(_ property: String) { g_object_notify(object, property) }
 }

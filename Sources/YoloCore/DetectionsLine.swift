@@ -4,27 +4,30 @@ import ChatCastJSON
 /// `pts` in nanoseconds or null.
 public enum DetectionsLine {
     public static func json(pts: UInt64?, width: Int, height: Int, objects: [LabeledDetection]) -> String {
-        JSONWriter.write(value(pts: pts, width: width, height: height, objects: objects))
+        var line = JSONObjectWriter(capacity: 64 + 96 * objects.count)
+        line.field("type", "detections")
+        line.field("pts", pts)
+        line.field("width", width)
+        line.field("height", height)
+        line.field("objects", json: objectsJSON(objects))
+        return String(decoding: line.finish(), as: UTF8.self)
     }
 
-    public static func value(pts: UInt64?, width: Int, height: Int, objects: [LabeledDetection]) -> JSONValue {
-        .object([
-            ("type", .string("detections")),
-            ("pts", pts.map { .number(Double($0)) } ?? .null),
-            ("width", .number(Double(width))),
-            ("height", .number(Double(height))),
-            ("objects", .array(objects.map(object))),
-        ])
+    /// The `objects` array as JSON text (shared with the SEI envelope's `det`).
+    public static func objectsJSON(_ objects: [LabeledDetection]) -> [UInt8] {
+        JSONObjectWriter.array(objects.map { d in
+            var o = JSONObjectWriter(capacity: 96)
+            o.field("label", d.label)
+            o.field("class_id", d.classId)
+            o.field("confidence", roundedConfidence(d.confidence))
+            o.field("x", d.x)
+            o.field("y", d.y)
+            o.field("w", d.width)
+            o.field("h", d.height)
+            return o.finish()
+        })
     }
 
-    public static func object(_ d: LabeledDetection) -> JSONValue {
-        .object([
-            ("label", .string(d.label)),
-            ("class_id", .number(Double(d.classId))),
-            // Four decimals: enough for a score, and stable text across float widths.
-            ("confidence", .number((d.confidence * 10_000).rounded() / 10_000)),
-            ("x", .number(Double(d.x))), ("y", .number(Double(d.y))),
-            ("w", .number(Double(d.width))), ("h", .number(Double(d.height))),
-        ])
-    }
+    /// Four decimals: enough for a score, and stable text across float widths.
+    public static func roundedConfidence(_ c: Double) -> Double { (c * 10_000).rounded() / 10_000 }
 }

@@ -31,6 +31,23 @@ final class JSONParserTests: XCTestCase {
     func testLargeIntegersPrintWithoutExponent() {
         XCTAssertEqual(JSONWriter.write(.number(3_600_000_033_333_333)), "3600000033333333")
         XCTAssertEqual(JSONWriter.write(.number(1e300)), "1e+300")
+        for n: Int64 in [0, 7, -7, 10, -1_000_000, .max, .min, 1_700_000_000_000_000_000] {
+            var bytes: [UInt8] = []
+            JSONWriter.appendInteger(n, to: &bytes)
+            XCTAssertEqual(String(decoding: bytes, as: UTF8.self), String(n))
+        }
+    }
+
+    func testObjectWriterEscapesFieldsLikeTheTreeWriter() throws {
+        var o = JSONObjectWriter()
+        o.field("text", "é\"<b>\u{07}\u{2029}")
+        o.field("n", -42)
+        o.field("c", 0.125)
+        o.field("pts", UInt64?.none)
+        o.field("list", json: JSONObjectWriter.array([Array("1".utf8), Array("{}".utf8)]))
+        let text = String(decoding: o.finish(), as: UTF8.self)
+        XCTAssertEqual(text, #"{"text":"é\"<b>\u0007\u2029","n":-42,"c":0.125,"pts":null,"list":[1,{}]}"#)
+        XCTAssertEqual(try JSONParser.parse(text)["text"], .string("é\"<b>\u{07}\u{2029}"))
     }
 
     func testWriterEscapesAndRoundTrips() throws {

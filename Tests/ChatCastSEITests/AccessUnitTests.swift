@@ -50,4 +50,21 @@ final class AccessUnitTests: XCTestCase {
         let avc: [UInt8] = [0, 0, 0, UInt8(sei.count)] + sei + [0, 0, 0, 2, 0x65, 1]
         XCTAssertEqual(AccessUnit.removingUserData(avc, format: .lengthPrefixed(lengthSize: 4)), [0, 0, 0, 2, 0x65, 1])
     }
+
+    func testPictureDataIsNeitherScannedNorRewritten() throws {
+        // Bytes after the first slice that look like our SEI are picture data (H.264 puts SEI
+        // before the first slice): not read, not stripped, copied as they are.
+        let lookalike = [0, 0, 1] + sei
+        let au = annexB + lookalike
+        XCTAssertEqual(AccessUnit.userData(in: au, format: .annexB).payloads, [])
+        XCTAssertEqual(AccessUnit.removingUserData(au, format: .annexB), au)
+        let with = try XCTUnwrap(AccessUnit.inserting(sei, into: au, format: .annexB))
+        XCTAssertEqual(Array(with.suffix(lookalike.count + 12)), Array(au.suffix(lookalike.count + 12)))
+        XCTAssertEqual(AccessUnit.userData(in: with, format: .annexB).payloads.count, 1)
+        // Length-prefixed: a slice, then more NAL units, all kept byte for byte after stripping.
+        let tail: [UInt8] = [0, 0, 0, 2, 0x65, 1, 0, 0, 0, 2, 0x01, 7]
+        let avc: [UInt8] = [0, 0, 0, UInt8(sei.count)] + sei + tail
+        XCTAssertEqual(AccessUnit.removingUserData(avc, format: .lengthPrefixed(lengthSize: 4)), tail)
+        XCTAssertEqual(AccessUnit.userData(in: avc, format: .lengthPrefixed(lengthSize: 4)).payloads.count, 1)
+    }
 }

@@ -39,6 +39,18 @@ final class ChatRoundTripTests: XCTestCase {
         }
     }
 
+    func testPostMessagesFalseStopsElementMessagesButNotTheChat() throws {
+        let path = NSTemporaryDirectory() + "chatcast-quiet.mkv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try record(mux: "matroskamux", to: path)
+        let result = try gstLaunch(["filesrc", "location=\(path)", "!", "matroskademux", "!", "h264parse", "!", "chatparse",
+                                    "post-messages=false", "!", "chatsink"], messages: true)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(jsonLines(result.stdout, element: "chatparse").count, 0, "no element messages")
+        let printed = result.stdout.split(separator: "\n").filter { $0.hasPrefix("{\"type\":\"chat\"") }
+        XCTAssertEqual(printed.count, 3, "chatsink still prints every message: \(result.stdout)")
+    }
+
     func testFFmpegSeesOurUUIDAndTextAndDecodesCleanly() throws {
         let path = NSTemporaryDirectory() + "chatcast-ffmpeg.mp4"
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -70,3 +70,5 @@ gboolean cgst_element_register(GstPlugin *plugin, const CGstElementDesc *desc);
 
 // Emits signal `index` of the element's desc with `params` (instance not included).
 void cgst_element_emit(GstElement *element, guint index, const GValue *params);
+/* Whether anyone listens to signal number `index`: lets elements skip building arguments. */
+gboolean cgst_element_has_handlers(GstElement *element, guint index);

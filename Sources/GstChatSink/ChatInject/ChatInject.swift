@@ -133,14 +133,14 @@ final class ChatInject: TransformImpl {
             return packed
         }
         guard !packed.envelope.isEmpty else { return .ok }
+        let nal = UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: packed.payload).seiNAL()
         var map = GstMapInfo()
         guard gst_buffer_map(buffer.pointer, &map, GST_MAP_READ) != 0 else {
             throw ElementError.failed("chatinject could not map a buffer")
         }
-        let bytes = Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
+        let inserted = AccessUnit.inserting(nal, into: UnsafeBufferPointer(start: map.data, count: Int(map.size)), format: info.format)
         gst_buffer_unmap(buffer.pointer, &map)
-        let nal = UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: packed.payload).seiNAL()
-        guard let out = AccessUnit.inserting(nal, into: bytes, format: info.format) else {
+        guard let out = inserted else {
             ChatInject.log.warning(element, "an access unit could not be parsed; nothing inserted")
             return .ok
         }

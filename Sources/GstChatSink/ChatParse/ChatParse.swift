@@ -20,7 +20,10 @@ final class ChatParse: TransformImpl {
                                   .uint(min: 0, max: .max, default: 0), mutability: .readOnly),
                      PropertySpec("strip-sei", nick: "Strip SEI",
                                   blurb: "Remove ChatCast SEI from the stream after reading it", .bool(default: false),
-                                  mutability: .playing)],
+                                  mutability: .playing),
+                     PropertySpec("post-messages", nick: "Post messages",
+                                  blurb: "Post a chatparse element message (field json) per chat message and detections line",
+                                  .bool(default: true), mutability: .playing)],
         signals: [SignalSpec("message", parameters: [.string])])
 
     static let log = DebugCategory(name: "chatparse", description: "ChatCast SEI parser")
@@ -28,17 +31,26 @@ final class ChatParse: TransformImpl {
     private let element: ElementRef
     private let dropped = Mutex<UInt32>(0)
     private let strip = Mutex(false)
+    private let postMessages = Mutex(true)
     private let stream = Mutex(H264StreamInfo())
     private let seen = Mutex(RecentIDs())
 
     init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        if name == "strip-sei", case let .bool(b) = value { strip.withLock { $0 = b } }
+        switch (name, value) {
+        case let ("strip-sei", .bool(b)): strip.withLock { $0 = b }
+        case let ("post-messages", .bool(b)): postMessages.withLock { $0 = b }
+        default: break
+        }
     }
 
     func property(_ name: String) -> PropertyValue {
-        name == "strip-sei" ? .bool(strip.withLock { $0 }) : .uint(dropped.withLock { $0 })
+        switch name {
+        case "strip-sei": return .bool(strip.withLock { $0 })
+        case "post-messages": return .bool(postMessages.withLock { $0 })
+        default: return .uint(dropped.withLock { $0 })
+        }
     }
 
     func start() throws {
@@ -53,14 +65,17 @@ final class ChatParse: TransformImpl {
 
     func transformInPlace(_ buffer: BufferRef) throws -> FlowOutcome {
         let info = stream.withLock { $0 }
+        let strip = self.strip.withLock { $0 }
         var map = GstMapInfo()
         guard gst_buffer_map(buffer.pointer, &map, GST_MAP_READ) != 0 else {
             throw ElementError.failed("chatparse could not map a buffer")
         }
-        let bytes = Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
+        let bytes = UnsafeBufferPointer(start: map.data, count: Int(map.size))
+        let found = AccessUnit.userData(in: bytes, format: info.format)
+        let stripped = strip && (!found.payloads.isEmpty || found.malformed > 0)
+            ? AccessUnit.removingUserData(bytes, format: info.format) : nil
         gst_buffer_unmap(buffer.pointer, &map)
 
-        let found = AccessUnit.userData(in: bytes, format: info.format)
         var envelopes: [ChatEnvelope] = []
         var bad = found.malformed
         for payload in found.payloads {
@@ -74,9 +89,9 @@ final class ChatParse: TransformImpl {
             dropped.withLock { $0 &+= UInt32(bad) }
             element.notify("dropped")
         }
-        for envelope in envelopes { attach(envelope, to: buffer, frame: info) }
-        if strip.withLock({ $0 }), !found.payloads.isEmpty || found.malformed > 0,
-           let stripped = AccessUnit.removingUserData(bytes, format: info.format) {
+        let post = postMessages.withLock { $0 }
+        for envelope in envelopes { attach(envelope, to: buffer, frame: info, post: post) }
+        if let stripped {
             guard cgst_buffer_replace_bytes(buffer.pointer, stripped, gsize(stripped.count)) != 0 else {
                 throw ElementError.failed("chatparse got a read-only buffer")
             }
@@ -84,13 +99,15 @@ final class ChatParse: TransformImpl {
         return .ok
     }
 
-    private func attach(_ envelope: ChatEnvelope, to buffer: BufferRef, frame: H264StreamInfo) {
+    private func attach(_ envelope: ChatEnvelope, to buffer: BufferRef, frame: H264StreamInfo, post: Bool) {
         let pts = buffer.pts
+        let signal = element.hasHandlers(0)
         for message in envelope.chat where seen.withLock({ $0.insert(message.id) }) {
             buffer.addChatMessage(message)
+            guard signal || post else { continue }
             let line = ChatLine.json(message, pts: pts)
-            element.emit(0, [(.string(line), .string)])
-            element.postJSONMessage(name: "chatparse", pts: pts, json: line)
+            if signal { element.emit(0, [(.string(line), .string)]) }
+            if post { element.postJSONMessage(name: "chatparse", pts: pts, json: line) }
         }
         guard let det = envelope.detections else { return }
         // Boxes are in pixels of the frame they were found on; scale them to this stream's.
@@ -108,7 +125,9 @@ final class ChatParse: TransformImpl {
             buffer.addDetection(label: o.label, classId: o.classId, confidence: o.confidence, x: o.x, y: o.y,
                                 width: o.width, height: o.height)
         }
-        element.postJSONMessage(name: "chatparse", pts: pts,
-                                json: DetectionsLine.json(pts: pts, width: width, height: height, objects: objects))
+        if post {
+            element.postJSONMessage(name: "chatparse", pts: pts,
+                                    json: DetectionsLine.json(pts: pts, width: width, height: height, objects: objects))
+        }
     }
 }
