@@ -19,6 +19,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CGStreamer", pkgConfig: "gstreamer-video-1.0",
                        providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
+        .systemLibrary(name: "CGstRTSPServer", pkgConfig: "gstreamer-rtsp-server-1.0",
+                       providers: [.apt(["libgstrtspserver-1.0-dev"])]),
         .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
         .systemLibrary(name: "CGstCheck", pkgConfig: "gstreamer-check-1.0",
                        providers: [.apt(["libgstreamer1.0-dev"])]),
@@ -39,6 +41,8 @@ let package = Package(
         .target(name: "GstSwiftYoloEntry", dependencies: ["CGStreamer"]),
         .target(name: "GstChatSink", dependencies: ["GstSwift", "CGStreamer", "CGstGlue", "ChatCastSEI", "YoloCore", "CPangoCairo"]),
         .target(name: "GstChatSinkEntry", dependencies: ["CGStreamer"]),
+        // The RTSP half of `chatcast serve` (gst-rtsp-server on its own main-loop thread).
+        .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer"]),
         .executableTarget(name: "Launcher", dependencies: [
             "CGStreamer", "CGstGlue", "ChatCastJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -52,7 +56,7 @@ let package = Package(
         // Elements of both plugins, driven in process by gst-check and as a user runs them.
         .testTarget(name: "ElementTests",
                     dependencies: ["GstSwiftYolo", "GstChatSink", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue",
-                                   "YoloCore", "ChatCastJSON", "ChatCastSEI"]),
+                                   "YoloCore", "ChatCastJSON", "ChatCastSEI", "ChatCastRTSP"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

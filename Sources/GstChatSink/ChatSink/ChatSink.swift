@@ -9,7 +9,7 @@ import YoloCore
 
 /// `chatsink`: writes the JSON lines of DESIGN.md — one `chat` line per chat meta and one
 /// `detections` line per buffer that carries ROI metas — to stdout or `location`, flushed
-/// per line so `tail -f` follows it.
+/// per line so `tail -f` follows it. `sync` defaults to false, as for filesink.
 final class ChatSink: SinkImpl {
     static let elementDescription = ElementDescription(
         typeName: "GstChatSink", elementName: "chatsink", longName: "ChatCast JSON lines sink", classification: "Sink",
@@ -23,7 +23,12 @@ final class ChatSink: SinkImpl {
     /// The open output; only the streaming thread and start/stop touch it.
     private let output = Mutex<UnsafeMutablePointer<FILE>?>(nil)
 
-    init(element: ElementRef) { self.element = element }
+    init(element: ElementRef) {
+        self.element = element
+        // Like filesink: lines are written as they arrive, not held to the clock (a viewer of
+        // a finished RTSP stream would otherwise wait for an EOS that 1.22 never delivers).
+        gst_base_sink_set_sync(UnsafeMutableRawPointer(element.pointer).assumingMemoryBound(to: GstBaseSink.self), 0)
+    }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
         if case let .string(path) = value { location.withLock { $0 = path.flatMap { $0.isEmpty ? nil : $0 } } }

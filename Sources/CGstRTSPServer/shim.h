@@ -1,0 +1,2 @@
+#include <gst/gst.h>
+#include <gst/rtsp-server/rtsp-server.h>
