@@ -15,6 +15,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CGStreamer", pkgConfig: "gstreamer-video-1.0",
@@ -41,6 +44,18 @@ let package = Package(
         .target(name: "GstSwiftYoloEntry", dependencies: ["CGStreamer"]),
         .target(name: "GstChatSink", dependencies: ["GstSwift", "CGStreamer", "CGstGlue", "ChatCastSEI", "YoloCore", "CPangoCairo"]),
         .target(name: "GstChatSinkEntry", dependencies: ["CGStreamer"]),
+        // IRC: the codec and the client the elements and `chatcast chat` use (no Foundation).
+        .target(name: "ChatIRC", dependencies: [
+            "ChatCastSEI",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // The chat half of `chatcast serve`: rooms, limits, history in SQLite.
+        .target(name: "ChatIRCServer", dependencies: [
+            "ChatIRC", "ChatCastSEI",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // The RTSP half of `chatcast serve` (gst-rtsp-server on its own main-loop thread).
         .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer"]),
         .executableTarget(name: "Launcher", dependencies: [
@@ -53,6 +68,11 @@ let package = Package(
         .testTarget(name: "ChatCastJSONTests", dependencies: ["ChatCastJSON"]),
         .testTarget(name: "ChatCastSEITests", dependencies: ["ChatCastSEI", "ChatCastJSON", "YoloCore"]),
         .testTarget(name: "YoloCoreTests", dependencies: ["YoloCore"]),
+        .testTarget(name: "ChatIRCTests", dependencies: [
+            "ChatIRC", "ChatIRCServer", "ChatCastSEI",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // Elements of both plugins, driven in process by gst-check and as a user runs them.
         .testTarget(name: "ElementTests",
                     dependencies: ["GstSwiftYolo", "GstChatSink", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue",

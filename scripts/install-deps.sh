@@ -14,6 +14,8 @@ packages=(
   # model training, tests and benchmarks
   python3 python3-torch python3-numpy python3-opencv python3-skimage python3-pil ffmpeg
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 time
+  # chat: SQLite for history; real IRC software for interop tests and the chat benchmark
+  libsqlite3-dev openssl python3-irc irssi weechat-headless ngircd inspircd
 )
 
 missing=()
@@ -27,4 +29,13 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
+# IRC daemons must not start as system services on port 6667: tests start their own.
+policy=/usr/sbin/policy-rc.d
+added_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod +x "$policy"
+  added_policy=1
+fi
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+[ -z "$added_policy" ] || $sudo rm -f "$policy"

@@ -1,0 +1,279 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ChatCastSEI
+import ChatIRC
+import NIOCore
+
+/// The chat server's logic: registration, rooms, messages, history, limits. It is confined
+/// to one event loop (every connection of the server lives on it), so it needs no locks;
+/// the NIO handlers only feed it lines and connection events.
+public final class ChatServerCore: @unchecked Sendable {
+    let config: IRCServerConfig
+    let store: MessageStore
+    public let eventLoop: EventLoop
+    let startedAt: String
+    let now: () -> NIODeadline
+    let wallClock: () -> String
+
+    var clients: [Int: ClientState] = [:]
+    /// Folded nick → client.
+    var nicks: [String: ClientState] = [:]
+    /// Folded channel name → room.
+    var rooms: [String: RoomState] = [:]
+    /// Topics set before anyone joined (the RTSP side announces streams of empty rooms).
+    var pendingTopics: [String: (String, String)] = [:]
+    private var nextClientID = 0
+    private var msgidCounter: UInt64 = 0
+    private let msgidPrefix: String
+    private var ticker: RepeatedTask?
+
+    public static let capabilities = ["batch", "echo-message", "message-tags", "server-time"]
+
+    public init(config: IRCServerConfig, store: MessageStore, eventLoop: EventLoop,
+                now: @escaping () -> NIODeadline = { .now() }, wallClock: @escaping () -> String = { ChatMessageFactory.now() }) {
+        self.config = config
+        self.store = store
+        self.eventLoop = eventLoop
+        self.now = now
+        self.wallClock = wallClock
+        startedAt = wallClock()
+        var rng = SystemRandomNumberGenerator()
+        msgidPrefix = String((rng.next() as UInt64) & 0xFFFF_FFFF_FFFF, radix: 36)
+    }
+
+    public var connectionCount: Int { clients.count }
+
+    /// Starts the timer that times out unregistered and silent clients.
+    public func startTimers() {
+        let period = TimeAmount.nanoseconds(max(TimeAmount.milliseconds(100).nanoseconds,
+                                                min(config.pingTimeout, config.registrationTimeout).nanoseconds / 4))
+        ticker = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in self?.tick() }
+    }
+
+    public func stopTimers() {
+        ticker?.cancel()
+        ticker = nil
+    }
+
+    // MARK: connections
+
+    /// Adds the line decoder and the session handler that feed this core to a new
+    /// connection's pipeline (after any TLS handler).
+    public func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.addHandler(ByteToMessageHandler(IRCLineDecoder()))
+        try pipeline.addHandler(IRCSessionHandler(core: self))
+    }
+
+    /// A new connection; nil (and the connection closed) when the server is full.
+    func connected(_ channel: Channel, host: String) -> ClientState? {
+        guard clients.count < config.maxConnections else {
+            var buffer = channel.allocator.buffer(capacity: 64)
+            buffer.writeString("ERROR :Closing Link: \(host) (Server is full)\r\n")
+            channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+            return nil
+        }
+        nextClientID += 1
+        let client = ClientState(id: nextClientID, channel: channel, host: host, now: now(), config: config)
+        clients[client.id] = client
+        return client
+    }
+
+    /// The connection is gone (closed by either side).
+    func disconnected(_ client: ClientState) {
+        leaveEverything(client, quitMessage: client.closing ? nil : "Connection closed")
+    }
+
+    func writabilityChanged(_ client: ClientState) {
+        // The high-water mark is the send queue limit: a client that stopped reading is
+        // dropped so that the server's memory stays bounded and everyone else carries on.
+        if !client.channel.isWritable { drop(client, reason: "SendQ exceeded") }
+    }
+
+    /// Sends ERROR, tells the client's rooms it quit, and closes the connection.
+    func drop(_ client: ClientState, reason: String) {
+        guard !client.closing else { return }
+        leaveEverything(client, quitMessage: reason)
+        client.closing = true
+        var buffer = client.channel.allocator.buffer(capacity: 64)
+        buffer.writeString("ERROR :Closing Link: \(client.host) (\(reason))\r\n")
+        client.channel.writeAndFlush(buffer).whenComplete { _ in client.channel.close(promise: nil) }
+        // A peer that does not read may never let the write complete.
+        let channel = client.channel
+        eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+    }
+
+    private func leaveEverything(_ client: ClientState, quitMessage: String?) {
+        guard clients.removeValue(forKey: client.id) != nil else { return }
+        if let nick = client.nick, nicks[CaseMapping.fold(nick)] === client { nicks.removeValue(forKey: CaseMapping.fold(nick)) }
+        var told = Set<Int>()
+        let quit = IRCMessage(source: client.source, command: "QUIT", [quitMessage ?? "Client quit"])
+        for key in client.rooms {
+            guard let room = rooms[key] else { continue }
+            room.remove(client)
+            if client.registered {
+                let others = room.orderedMembers.filter { told.insert($0.id).inserted }
+                broadcast(quit, to: others)
+            }
+            if room.members.isEmpty { rooms.removeValue(forKey: key) }
+        }
+        client.rooms = []
+    }
+
+    private func tick() {
+        let t = now()
+        for client in Array(clients.values) where !client.closing {
+            if !client.registered {
+                if t - client.connectedAt > config.registrationTimeout { drop(client, reason: "Registration timed out") }
+            } else if let sent = client.pingSentAt {
+                if t - sent > config.pingTimeout { drop(client, reason: "Ping timeout") }
+            } else if t - client.lastHeard > config.pingInterval {
+                client.pingSentAt = t
+                send(IRCMessage(command: "PING", [config.serverName]), to: client)
+            }
+        }
+    }
+
+    // MARK: input
+
+    func received(_ input: IRCInboundLine, from client: ClientState) {
+        guard !client.closing else { return }
+        client.lastHeard = now()
+        client.pingSentAt = nil
+        switch input {
+        case .tooLong:
+            reply(client, "417", ["Input line was too long (512 bytes, 4096 more for tags)"])
+        case let .line(buffer):
+            let message: IRCMessage
+            do {
+                message = try IRCMessage.parse(buffer.readableBytesView)
+            } catch IRCParseError.invalidUTF8 {
+                send(IRCMessage(source: config.serverName, command: "FAIL", ["*", "INVALID_UTF8", "Message rejected: not UTF-8"]),
+                     to: client)
+                return
+            } catch IRCParseError.empty {
+                return
+            } catch {
+                send(IRCMessage(source: config.serverName, command: "FAIL", ["*", "INVALID_MESSAGE", "\(error)"]), to: client)
+                return
+            }
+            // 512 bytes for the message itself (with CR LF); tags may add 4096.
+            let tagBytes = message.tags.isEmpty ? 0 : (buffer.readableBytesView.firstIndex(of: UInt8(ascii: " ")).map {
+                $0 - buffer.readerIndex + 1 } ?? 0)
+            guard buffer.readableBytes - tagBytes <= 510, tagBytes <= 4096 else {
+                reply(client, "417", ["Input line was too long (512 bytes, 4096 more for tags)"])
+                return
+            }
+            handle(message, from: client)
+        }
+    }
+
+    func handle(_ m: IRCMessage, from client: ClientState) {
+        switch m.command {
+        case "CAP": capability(m, client)
+        case "PASS": pass(m, client)
+        case "NICK": nick(m, client)
+        case "USER": user(m, client)
+        case "PING":
+            guard let token = m.parameters.first else { return needMore(client, m.command) }
+            send(IRCMessage(source: config.serverName, command: "PONG", [config.serverName, token]), to: client)
+        case "PONG": break
+        case "QUIT": quit(m, client)
+        default:
+            guard client.registered else { return reply(client, "451", ["You have not registered"]) }
+            switch m.command {
+            case "JOIN": join(m, client)
+            case "PART": part(m, client)
+            case "PRIVMSG", "NOTICE": chat(m, client)
+            case "TOPIC": topic(m, client)
+            case "NAMES": names(m, client)
+            case "WHO": who(m, client)
+            case "WHOIS": whois(m, client)
+            case "MODE": mode(m, client)
+            case "LIST": list(m, client)
+            case "USERHOST", "ISON": userhost(m, client)
+            case "AWAY": reply(client, "305", ["You are no longer marked as being away"])
+            default: reply(client, "421", [m.command, "Unknown command"])
+            }
+        }
+    }
+
+    // MARK: output
+
+    func nextMsgid() -> String {
+        msgidCounter += 1
+        return "\(msgidPrefix)\(String(msgidCounter, radix: 36))"
+    }
+
+    func reply(_ client: ClientState, _ numeric: String, _ parameters: [String]) {
+        send(IRCMessage(source: config.serverName, command: numeric, [client.target] + parameters), to: client)
+    }
+
+    func needMore(_ client: ClientState, _ command: String) {
+        reply(client, "461", [command, "Not enough parameters"])
+    }
+
+    /// The message as this client may see it: tags only for the capabilities it took.
+    func visible(_ m: IRCMessage, for client: ClientState) -> IRCMessage {
+        guard !m.tags.isEmpty else { return m }
+        var copy = m
+        if client.has("message-tags") {
+            copy.tags = m.tags.filter { $0.key != "batch" || client.has("batch") }
+        } else {
+            copy.tags = m.tags.filter { ($0.key == "time" && client.has("server-time")) || ($0.key == "batch" && client.has("batch")) }
+        }
+        return copy
+    }
+
+    func send(_ m: IRCMessage, to client: ClientState) {
+        guard !client.closing else { return }
+        var buffer = client.channel.allocator.buffer(capacity: 256)
+        buffer.writeString(visible(m, for: client).serialized)
+        client.channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    /// Writes one message to many clients, serialising it once per tag variant.
+    func broadcast(_ m: IRCMessage, to recipients: [ClientState]) {
+        var cache: [Int: ByteBuffer] = [:]
+        for client in recipients where !client.closing {
+            let variant = client.has("message-tags") ? 2 : client.has("server-time") ? 1 : 0
+            let buffer: ByteBuffer
+            if let cached = cache[variant] {
+                buffer = cached
+            } else {
+                var fresh = client.channel.allocator.buffer(capacity: 256)
+                fresh.writeString(visible(m, for: client).serialized)
+                cache[variant] = fresh
+                buffer = fresh
+            }
+            client.channel.writeAndFlush(buffer, promise: nil)
+        }
+    }
+
+    // MARK: for the embedding program
+
+    /// Sets a room's topic as the server (the RTSP side announcing a stream's URL, or nil
+    /// when it ends). Call on `eventLoop`.
+    public func setTopic(room: String, to topic: String?) {
+        let name = ChatText.channel(forRoom: room)
+        let key = CaseMapping.fold(name)
+        guard let state = rooms[key] else {
+            if let topic { pendingTopics[key] = (topic, config.serverName) } else { pendingTopics.removeValue(forKey: key) }
+            return
+        }
+        applyTopic(state, topic ?? "", by: config.serverName)
+    }
+
+    /// A room's topic; call on `eventLoop`.
+    public func topic(ofRoom room: String) -> String? {
+        let key = CaseMapping.fold(ChatText.channel(forRoom: room))
+        return rooms[key]?.topic ?? pendingTopics[key]?.0
+    }
+
+    func applyTopic(_ room: RoomState, _ text: String, by source: String) {
+        room.topic = text.isEmpty ? nil : text
+        room.topicSetBy = source
+        room.topicSetAt = Int(time(nil))
+        broadcast(IRCMessage(source: source, command: "TOPIC", [room.name, text]), to: room.orderedMembers)
+    }
+}

@@ -1,0 +1,32 @@
+import NIOCore
+
+/// Everything an operator may tune; the defaults are the limits of DESIGN.md.
+public struct IRCServerConfig: Sendable {
+    public var serverName = "chatcast.local"
+    public var networkName = "ChatCast"
+    /// PASS every client must give (`--irc-password`); nil: none.
+    public var password: String?
+    /// PASS that makes a client a publisher: may set room topics (the RTSP URLs) and gets +o.
+    public var publisherPassword: String?
+    public var maxConnections = 2000
+    public var maxRoomsPerClient = 50
+    /// Messages of a room replayed on JOIN.
+    public var historyReplay = 50
+    /// Token bucket per client for PRIVMSG and NOTICE: `rateBurst` messages per `ratePeriod`.
+    public var rateBurst = 20
+    public var ratePeriod: TimeAmount = .seconds(30)
+    /// Refused messages in a row (while the bucket is empty) before the client is disconnected.
+    public var floodDisconnectAfter = 10
+    /// Bytes waiting for a client that does not read before it is dropped.
+    public var sendQueueBytes = 256 * 1024
+    public var registrationTimeout: TimeAmount = .seconds(30)
+    /// Silence before the server sends PING, and time allowed for the PONG.
+    public var pingInterval: TimeAmount = .seconds(90)
+    public var pingTimeout: TimeAmount = .seconds(60)
+    public var maxTextCharacters = 500
+    public var nickLength = 30
+    public var roomLength = 50
+    public var topicLength = 390
+
+    public init() {}
+}

@@ -1,0 +1,51 @@
+import ChatIRC
+import Foundation
+import GRDB
+
+/// Room history in SQLite (GRDB) at `DIR/chat.sqlite`. WAL journal: a commit has reached
+/// the operating system before `append` returns, so killing the server (even `kill -9`)
+/// right after an echo loses no message.
+public final class SQLiteMessageStore: MessageStore {
+    private let db: DatabaseQueue
+
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        db = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("chat.sqlite"), configuration: config)
+        _ = try db.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "message") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("channelKey", .text).notNull()
+                t.column("channel", .text).notNull()
+                t.column("msgid", .text).notNull().unique()
+                t.column("time", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("text", .text).notNull()
+            }
+            try db.create(index: "message_by_channel", on: "message", columns: ["channelKey", "id"])
+        }
+        try migrator.migrate(db)
+    }
+
+    public func append(_ m: StoredMessage) throws {
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO message (channelKey, channel, msgid, time, source, text) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [CaseMapping.fold(m.channel), m.channel, m.msgid, m.time, m.source, m.text])
+        }
+    }
+
+    public func recent(channelKey: String, limit: Int) throws -> [StoredMessage] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT channel, msgid, time, source, text FROM message WHERE channelKey = ? "
+                                 + "ORDER BY id DESC LIMIT ?", arguments: [channelKey, limit])
+                .reversed()
+                .map { StoredMessage(msgid: $0["msgid"], channel: $0["channel"], time: $0["time"], source: $0["source"],
+                                     text: $0["text"]) }
+        }
+    }
+}

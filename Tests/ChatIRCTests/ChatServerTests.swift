@@ -1,0 +1,216 @@
+import ChatIRC
+import ChatIRCServer
+import NIOCore
+import XCTest
+
+final class RegistrationTests: XCTestCase {
+    func testWelcomeBurstWithISUPPORT() throws {
+        let server = EmbeddedServer()
+        let c = try server.connect()
+        c.send("NICK alice")
+        c.send("USER alice 0 * :Alice A")
+        let replies = c.read()
+        XCTAssertEqual(replies.commands(), ["001", "002", "003", "004", "005", "422"])
+        XCTAssertEqual(replies[0].parameters.first, "alice")
+        let isupport = replies[4].parameters.joined(separator: " ")
+        for token in ["CASEMAPPING=rfc1459", "CHANTYPES=#", "UTF8ONLY", "NICKLEN=30"] { XCTAssertTrue(isupport.contains(token), isupport) }
+    }
+
+    func testCapabilityNegotiationHoldsRegistrationUntilEnd() throws {
+        let server = EmbeddedServer()
+        let c = try server.connect()
+        c.send("CAP LS 302")
+        XCTAssertEqual(c.read().first?.parameters, ["*", "LS", "batch echo-message message-tags server-time"])
+        c.send("NICK bob")
+        c.send("USER bob 0 * :Bob")
+        c.send("CAP REQ :message-tags nonsense")
+        XCTAssertEqual(c.read().map { $0.parameters }, [["bob", "NAK", "message-tags nonsense"]], "no welcome before CAP END")
+        c.send("CAP REQ :message-tags server-time")
+        XCTAssertEqual(c.read().first?.parameters, ["bob", "ACK", "message-tags server-time"])
+        c.send("CAP LIST")
+        XCTAssertEqual(c.read().first?.parameters, ["bob", "LIST", "message-tags server-time"])
+        c.send("CAP END")
+        XCTAssertEqual(c.read().first?.command, "001")
+    }
+
+    func testStandardErrorNumerics() throws {
+        let server = EmbeddedServer()
+        let early = try server.connect()
+        early.send("JOIN #lobby")
+        XCTAssertEqual(early.read().commands(), ["451"])
+        early.send("NICK")
+        XCTAssertEqual(early.read().commands(), ["431"])
+        early.send("NICK 9lives")
+        XCTAssertEqual(early.read().commands(), ["432"])
+        early.send("USER onlyone")
+        XCTAssertEqual(early.read().commands(), ["461"])
+
+        _ = try server.register("Nick[1]")
+        let c = try server.register("carol")
+        c.send("NICK nick{1}")
+        XCTAssertEqual(c.read().commands(), ["433"], "RFC 1459 case mapping: [ and { are one letter")
+        c.send("FROBNICATE x")
+        XCTAssertEqual(c.read().first?.parameters, ["carol", "FROBNICATE", "Unknown command"])
+        c.send("PRIVMSG")
+        XCTAssertEqual(c.read().commands(), ["411"])
+        c.send("PRIVMSG #lobby")
+        XCTAssertEqual(c.read().commands(), ["412"])
+        c.send("PRIVMSG nobody :hi")
+        XCTAssertEqual(c.read().commands(), ["401"])
+        c.send("PRIVMSG #nowhere :hi")
+        XCTAssertEqual(c.read().commands(), ["403"])
+        c.send("PART #nowhere")
+        XCTAssertEqual(c.read().commands(), ["403"])
+        c.send("JOIN bad,name")
+        XCTAssertEqual(c.read().commands(), ["403", "403"])
+        c.send("USER again 0 * :x")
+        XCTAssertEqual(c.read().commands(), ["462"])
+        c.send("NOTICE nobody :notices never get errors")
+        XCTAssertEqual(c.read().commands(), [])
+        c.send("PING :token")
+        XCTAssertEqual(c.read().first?.parameters, ["test.server", "token"])
+    }
+
+    func testServerPasswordIsRequired() throws {
+        let server = EmbeddedServer { $0.password = "sesame" }
+        let wrong = try server.connect()
+        wrong.send("PASS nope")
+        wrong.send("NICK eve")
+        wrong.send("USER eve 0 * :Eve")
+        let replies = wrong.read()
+        XCTAssertEqual(replies.commands(), ["464", "ERROR"])
+        XCTAssertFalse(wrong.isOpen)
+        _ = try server.register("alice", password: "sesame")
+    }
+}
+
+final class RoomTests: XCTestCase {
+    func testJoinTalkAndPartWithTagsPerCapability() throws {
+        let server = EmbeddedServer()
+        let alice = try server.register("alice", caps: ["message-tags", "server-time", "echo-message"])
+        let bob = try server.register("bob", caps: ["server-time"])
+        let carol = try server.register("carol")
+        for c in [alice, bob, carol] {
+            c.send("JOIN #lobby")
+            _ = c.read()
+        }
+        _ = alice.read()
+        _ = bob.read()
+        alice.send("PRIVMSG #lobby :hello <b>all</b>")
+        let echo = try XCTUnwrap(alice.read().first("PRIVMSG"))
+        XCTAssertEqual(echo.parameters, ["#lobby", "hello <b>all</b>"])
+        XCTAssertNotNil(echo.tag("msgid"))
+        XCTAssertNotNil(echo.tag("time"))
+        let atBob = try XCTUnwrap(bob.read().first("PRIVMSG"))
+        XCTAssertEqual(atBob.tags.map(\.key), ["time"], "server-time only")
+        XCTAssertEqual(atBob.source, "alice!alice@127.0.0.1")
+        let atCarol = try XCTUnwrap(carol.read().first("PRIVMSG"))
+        XCTAssertEqual(atCarol.tags, [], "no capabilities, no tags")
+        bob.send("PRIVMSG #lobby :no echo for me")
+        XCTAssertNil(bob.read().first("PRIVMSG"))
+        carol.send("PART #lobby :bye")
+        XCTAssertEqual(alice.read().first("PART")?.parameters, ["#lobby", "bye"])
+        _ = carol.read()
+        carol.send("PRIVMSG #lobby :I left")
+        XCTAssertEqual(carol.read().commands(), ["404"])
+        carol.send("PART #lobby")
+        XCTAssertEqual(carol.read().commands(), ["442"])
+    }
+
+    func testNamesWhoModeAndTopicRules() throws {
+        let server = EmbeddedServer { $0.publisherPassword = "pub" }
+        let publisher = try server.register("cam", password: "pub")
+        let viewer = try server.register("viewer")
+        publisher.send("JOIN #lobby")
+        _ = publisher.read()
+        viewer.send("JOIN #lobby")
+        let joined = viewer.read()
+        XCTAssertEqual(joined.commands(), ["JOIN", "353", "366"])
+        XCTAssertEqual(joined[1].parameters.last, "@cam viewer")
+        publisher.send("TOPIC #lobby :rtsp://127.0.0.1:8554/lobby")
+        XCTAssertEqual(viewer.read().first("TOPIC")?.parameters, ["#lobby", "rtsp://127.0.0.1:8554/lobby"])
+        viewer.send("TOPIC #lobby :rtsp://evil/")
+        XCTAssertEqual(viewer.read().commands(), ["482"], "only the publisher sets the stream URL")
+        viewer.send("TOPIC #lobby")
+        XCTAssertEqual(viewer.read().first("332")?.parameters.last, "rtsp://127.0.0.1:8554/lobby")
+        viewer.send("WHO #lobby")
+        XCTAssertEqual(viewer.read().commands(), ["352", "352", "315"])
+        viewer.send("MODE #lobby")
+        XCTAssertEqual(viewer.read().commands(), ["324", "329"])
+        viewer.send("MODE #lobby b")
+        XCTAssertEqual(viewer.read().commands(), ["368"])
+        viewer.send("MODE #lobby +o viewer")
+        XCTAssertEqual(viewer.read().commands(), ["482"])
+        viewer.send("MODE viewer")
+        XCTAssertEqual(viewer.read().first?.parameters, ["viewer", "+i"])
+    }
+
+    func testServerSideTopicReachesRoomsBeforeAnyoneJoins() throws {
+        let server = EmbeddedServer()
+        server.core.setTopic(room: "stage", to: "rtsp://127.0.0.1:8554/stage")
+        let c = try server.register("dave")
+        c.send("TOPIC #stage")
+        XCTAssertEqual(c.read().first?.parameters.last, "rtsp://127.0.0.1:8554/stage")
+        c.send("JOIN #stage")
+        XCTAssertEqual(c.read().first("332")?.parameters.last, "rtsp://127.0.0.1:8554/stage")
+        server.core.setTopic(room: "stage", to: nil)
+        XCTAssertEqual(c.read().first("TOPIC")?.parameters, ["#stage", ""])
+    }
+
+    func testNickChangeIsSeenByTheRoom() throws {
+        let server = EmbeddedServer()
+        let a = try server.register("ann"), b = try server.register("ben")
+        a.send("JOIN #x")
+        b.send("JOIN #x")
+        _ = a.read()
+        _ = b.read()
+        a.send("NICK anna")
+        XCTAssertEqual(b.read().first("NICK")?.source, "ann!ann@127.0.0.1")
+        XCTAssertEqual(a.read().first("NICK")?.parameters, ["anna"])
+        b.send("PRIVMSG anna :direct")
+        XCTAssertEqual(a.read().first("PRIVMSG")?.parameters, ["anna", "direct"])
+    }
+}
+
+final class HistoryTests: XCTestCase {
+    func testJoinReplaysTheLastFiftyAsABatchOrPlainMessages() throws {
+        let server = EmbeddedServer { $0.rateBurst = 1000 }
+        let talker = try server.register("talker")
+        talker.send("JOIN #lobby")
+        for i in 1...60 { talker.send("PRIVMSG #lobby :message \(i)") }
+        _ = talker.read()
+
+        let batched = try server.register("late", caps: ["batch", "server-time", "message-tags"])
+        batched.send("JOIN #lobby")
+        let replay = batched.read()
+        let start = try XCTUnwrap(replay.first("BATCH"))
+        XCTAssertEqual(Array(start.parameters.dropFirst()), ["chathistory", "#lobby"])
+        let reference = String(start.parameters[0].dropFirst())
+        let messages = replay.filter { $0.command == "PRIVMSG" }
+        XCTAssertEqual(messages.map { $0.parameters[1] }, (11...60).map { "message \($0)" })
+        XCTAssertTrue(messages.allSatisfy { $0.tag("batch") == reference && $0.tag("time") != nil && $0.tag("msgid") != nil })
+        XCTAssertEqual(replay.last?.parameters, ["-" + reference])
+
+        let plain = try server.register("plain", caps: ["server-time"])
+        plain.send("JOIN #lobby")
+        let lines = plain.read().filter { $0.command == "PRIVMSG" }
+        XCTAssertEqual(lines.count, 50)
+        XCTAssertEqual(lines.first?.tags.map(\.key), ["time"])
+        XCTAssertEqual(lines.first?.source, "talker!talker@127.0.0.1")
+    }
+
+    func testSQLiteHistorySurvivesANewServer() throws {
+        let dir = NSTemporaryDirectory() + "chatcast-history-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let server = EmbeddedServer(store: try SQLiteMessageStore(directory: dir))
+            let a = try server.register("a")
+            a.send("JOIN #Keep")
+            a.send("PRIVMSG #keep :persisted ü")
+        }
+        let again = EmbeddedServer(store: try SQLiteMessageStore(directory: dir))
+        let b = try again.register("b")
+        b.send("JOIN #keep")
+        XCTAssertEqual(b.read().first("PRIVMSG")?.parameters, ["#keep", "persisted ü"])
+    }
+}
