@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue", "CPangoCairo"]),
         .target(name: "GstSwiftYolo", dependencies: ["GstSwift", "YoloCore", "CTorch", "ChatCastJSON", "CPangoCairo"]),
         .target(name: "GstSwiftYoloEntry", dependencies: ["CGStreamer"]),
-        .target(name: "GstChatSink", dependencies: ["GstSwift", "CGStreamer", "CGstGlue", "ChatCastSEI", "YoloCore", "CPangoCairo"]),
+        .target(name: "GstChatSink", dependencies: ["GstSwift", "CGStreamer", "CGstGlue", "ChatCastSEI", "ChatIRC", "YoloCore",
+                                                   "CPangoCairo"]),
         .target(name: "GstChatSinkEntry", dependencies: ["CGStreamer"]),
         // IRC: the codec and the client the elements and `chatcast chat` use (no Foundation).
         .target(name: "ChatIRC", dependencies: [
@@ -59,7 +60,7 @@ let package = Package(
         // The RTSP half of `chatcast serve` (gst-rtsp-server on its own main-loop thread).
         .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer"]),
         .executableTarget(name: "Launcher", dependencies: [
-            "CGStreamer", "CGstGlue", "ChatCastJSON",
+            "CGStreamer", "CGstGlue", "ChatCastJSON", "ChatCastSEI", "ChatIRC", "ChatIRCServer", "ChatCastRTSP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -76,7 +77,7 @@ let package = Package(
         // Elements of both plugins, driven in process by gst-check and as a user runs them.
         .testTarget(name: "ElementTests",
                     dependencies: ["GstSwiftYolo", "GstChatSink", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue",
-                                   "YoloCore", "ChatCastJSON", "ChatCastSEI", "ChatCastRTSP"]),
+                                   "YoloCore", "ChatCastJSON", "ChatCastSEI", "ChatCastRTSP", "ChatIRC", "ChatIRCServer"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -264,6 +264,11 @@ public final class ChatServerCore: @unchecked Sendable {
         applyTopic(state, topic ?? "", by: config.serverName)
     }
 
+    /// The nicks in a room, in join order; call on `eventLoop`.
+    public func nicksInRoom(_ room: String) -> [String] {
+        rooms[CaseMapping.fold(ChatText.channel(forRoom: room))]?.orderedMembers.compactMap(\.nick) ?? []
+    }
+
     /// A room's topic; call on `eventLoop`.
     public func topic(ofRoom room: String) -> String? {
         let key = CaseMapping.fold(ChatText.channel(forRoom: room))

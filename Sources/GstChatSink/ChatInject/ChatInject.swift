@@ -1,13 +1,14 @@
 import CGStreamer
 import CGstGlue
 import ChatCastSEI
+import ChatIRC
 import GstSwift
 import Synchronization
 import YoloCore
 
 /// `chatinject`: writes one ChatCast SEI (≤ 4 KiB) directly before the first slice of each
 /// H.264 access unit that has something to carry: chat from the `send` action signal and
-/// from a followed `messages-file`, chat metas that came through a decoder (relays), and
+/// from a followed `messages-file`, from an IRC room (`server`, `room`, `nick`), chat metas that came through a decoder (relays), and
 /// the ROI metas of the buffer as detections. A longer backlog spreads over the next
 /// frames; the last messages are repeated on every IDR frame for late joiners.
 final class ChatInject: TransformImpl {
@@ -18,9 +19,12 @@ final class ChatInject: TransformImpl {
         properties: [
             PropertySpec("messages-file", nick: "Messages file",
                          blurb: "Text file followed like tail -f: one `nick: text` or JSON message per line", .string(default: nil)),
-            PropertySpec("room", nick: "Room", blurb: "Room of messages that name none", .string(default: "lobby"),
-                         mutability: .playing),
-            PropertySpec("nick", nick: "Nick", blurb: "Nick of messages that name none", .string(default: "chatcast"),
+            PropertySpec("server", nick: "Chat server",
+                         blurb: "irc://HOST:PORT (or ircs://): every PRIVMSG of `room` goes into the stream", .string(default: nil)),
+            PropertySpec("password", nick: "Server password", blurb: "IRC server password (PASS)", .string(default: nil)),
+            PropertySpec("room", nick: "Room", blurb: "IRC room to carry, and room of messages that name none",
+                         .string(default: "lobby"), mutability: .playing),
+            PropertySpec("nick", nick: "Nick", blurb: "IRC nick, and nick of messages that name none", .string(default: "chatcast"),
                          mutability: .playing),
             PropertySpec("repeat-count", nick: "Repeat count", blurb: "Recent messages repeated on every IDR frame",
                          .int(min: 0, max: 64, default: 8), mutability: .playing),
@@ -31,6 +35,8 @@ final class ChatInject: TransformImpl {
 
     struct Settings {
         var messagesFile: String?
+        var server: String?
+        var password: String?
         var room = "lobby", nick = "chatcast"
         var repeatCount = 8
     }
@@ -48,6 +54,7 @@ final class ChatInject: TransformImpl {
     private let queue = Mutex(Queue())
     private let stream = Mutex(H264StreamInfo())
     private let follower = Mutex<FileFollower?>(nil)
+    private let chat = Mutex<IRCClient?>(nil)
 
     init(element: ElementRef) { self.element = element }
 
@@ -55,6 +62,8 @@ final class ChatInject: TransformImpl {
         settings.withLock { s in
             switch (name, value) {
             case let ("messages-file", .string(v)): s.messagesFile = v.flatMap { $0.isEmpty ? nil : $0 }
+            case let ("server", .string(v)): s.server = v.flatMap { $0.isEmpty ? nil : $0 }
+            case let ("password", .string(v)): s.password = v.flatMap { $0.isEmpty ? nil : $0 }
             case let ("room", .string(v)): s.room = v ?? "lobby"
             case let ("nick", .string(v)): s.nick = v ?? "chatcast"
             case let ("repeat-count", .int(v)): s.repeatCount = Int(v)
@@ -67,6 +76,8 @@ final class ChatInject: TransformImpl {
         settings.withLock { s in
             switch name {
             case "messages-file": return .string(s.messagesFile)
+            case "server": return .string(s.server)
+            case "password": return .string(s.password)
             case "room": return .string(s.room)
             case "nick": return .string(s.nick)
             default: return .int(Int32(s.repeatCount))
@@ -92,7 +103,26 @@ final class ChatInject: TransformImpl {
     }
 
     func start() throws {
-        guard let path = settings.withLock({ $0.messagesFile }) else { return }
+        let s = settings.withLock { $0 }
+        if let server = s.server {
+            guard let address = IRCServerAddress(server) else {
+                throw ElementError.settings("server=\(server) is not an IRC address: use irc://HOST:PORT or ircs://HOST:PORT")
+            }
+            let element = self.element
+            let options = IRCClient.Options(server: address, nick: s.nick, rooms: [s.room], password: s.password)
+            let client = IRCClient(options: options) { [weak self] event in
+                switch event {
+                // Live messages only: history replayed on JOIN predates this stream.
+                case let .message(m, replayed): if !replayed { self?.queue.withLock { $0.backlog.append(m) } }
+                case let .disconnected(reason): ChatInject.log.warning(element, "chat server: \(reason); reconnecting")
+                case let .notice(text): ChatInject.log.info(element, "chat server: \(text)")
+                default: break
+                }
+            }
+            client.start()
+            chat.withLock { $0 = client }
+        }
+        guard let path = s.messagesFile else { return }
         let follower = FileFollower(path: path) { [weak self] line in
             guard let self else { return }
             let s = self.settings.withLock { $0 }
@@ -108,6 +138,11 @@ final class ChatInject: TransformImpl {
             f?.stop()
             f = nil
         }
+        let client = chat.withLock { c -> IRCClient? in
+            defer { c = nil }
+            return c
+        }
+        client?.stop()
     }
 
     func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {

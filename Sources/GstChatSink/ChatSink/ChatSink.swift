@@ -3,22 +3,41 @@ import Glibc
 #endif
 import CGStreamer
 import ChatCastSEI
+import ChatIRC
 import GstSwift
 import Synchronization
 import YoloCore
 
 /// `chatsink`: writes the JSON lines of DESIGN.md — one `chat` line per chat meta and one
 /// `detections` line per buffer that carries ROI metas — to stdout or `location`, flushed
-/// per line so `tail -f` follows it. `sync` defaults to false, as for filesink.
+/// per line so `tail -f` follows it. `sync` defaults to false, as for filesink. With
+/// `server` and `room` it also forwards chat found in the stream to that IRC room, skipping
+/// ids the room already has (messages that came from it).
 final class ChatSink: SinkImpl {
     static let elementDescription = ElementDescription(
         typeName: "GstChatSink", elementName: "chatsink", longName: "ChatCast JSON lines sink", classification: "Sink",
         summary: "Writes chat and detections as JSON lines", author: "ChatCast", sinkCaps: "ANY", srcCaps: nil,
         properties: [PropertySpec("location", nick: "Location", blurb: "File to write (unset = standard output)",
-                                  .string(default: nil))])
+                                  .string(default: nil)),
+                     PropertySpec("server", nick: "Chat server", blurb: "irc://HOST:PORT (or ircs://) to forward chat to",
+                                  .string(default: nil)),
+                     PropertySpec("password", nick: "Server password", blurb: "IRC server password (PASS)", .string(default: nil)),
+                     PropertySpec("room", nick: "Room", blurb: "IRC room chat is forwarded to", .string(default: "lobby")),
+                     PropertySpec("nick", nick: "Nick", blurb: "IRC nick of the forwarder", .string(default: "chatsink"))])
+
+    static let log = DebugCategory(name: "chatsink", description: "ChatCast JSON lines sink")
+
+    struct Settings {
+        var location: String?
+        var server: String?
+        var password: String?
+        var room = "lobby"
+        var nick = "chatsink"
+    }
 
     private let element: ElementRef
-    private let location = Mutex<String?>(nil)
+    private let settings = Mutex(Settings())
+    private let forwarder = Mutex<Forwarder?>(nil)
     private let stream = Mutex(H264StreamInfo())
     /// The open output; only the streaming thread and start/stop touch it.
     private let output = Mutex<UnsafeMutablePointer<FILE>?>(nil)
@@ -31,13 +50,43 @@ final class ChatSink: SinkImpl {
     }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        if case let .string(path) = value { location.withLock { $0 = path.flatMap { $0.isEmpty ? nil : $0 } } }
+        guard case let .string(text) = value else { return }
+        let v = text.flatMap { $0.isEmpty ? nil : $0 }
+        settings.withLock { s in
+            switch name {
+            case "location": s.location = v
+            case "server": s.server = v
+            case "password": s.password = v
+            case "room": s.room = v ?? "lobby"
+            case "nick": s.nick = v ?? "chatsink"
+            default: break
+            }
+        }
     }
 
-    func property(_ name: String) -> PropertyValue { .string(location.withLock { $0 }) }
+    func property(_ name: String) -> PropertyValue {
+        settings.withLock { s in
+            switch name {
+            case "location": return .string(s.location)
+            case "server": return .string(s.server)
+            case "password": return .string(s.password)
+            case "room": return .string(s.room)
+            default: return .string(s.nick)
+            }
+        }
+    }
 
     func start() throws {
-        guard let path = location.withLock({ $0 }) else {
+        let s = settings.withLock { $0 }
+        if let server = s.server {
+            guard let address = IRCServerAddress(server) else {
+                throw ElementError.settings("server=\(server) is not an IRC address: use irc://HOST:PORT or ircs://HOST:PORT")
+            }
+            let forwarder = Forwarder(options: IRCClient.Options(server: address, nick: s.nick, rooms: [s.room], password: s.password),
+                                      room: s.room, element: element)
+            self.forwarder.withLock { $0 = forwarder }
+        }
+        guard let path = s.location else {
             output.withLock { $0 = stdout }
             return
         }
@@ -48,6 +97,10 @@ final class ChatSink: SinkImpl {
     }
 
     func stop() throws {
+        forwarder.withLock { f -> Forwarder? in
+            defer { f = nil }
+            return f
+        }?.stop()
         output.withLock { file in
             if let f = file, f != stdout { fclose(f) }
             file = nil
@@ -61,7 +114,9 @@ final class ChatSink: SinkImpl {
 
     func render(_ buffer: BufferRef) throws -> FlowOutcome {
         let pts = buffer.pts
-        var lines = buffer.chatMessages.map { ChatLine.json($0, pts: pts) }
+        let chat = buffer.chatMessages
+        if !chat.isEmpty, let forwarder = forwarder.withLock({ $0 }) { forwarder.forward(chat) }
+        var lines = chat.map { ChatLine.json($0, pts: pts) }
         let regions = buffer.regionsOfInterest
         if !regions.isEmpty {
             let info = stream.withLock { $0 }

@@ -1,0 +1,100 @@
+import ChatCastSEI
+import ChatIRC
+import Dispatch
+import GstSwift
+import Synchronization
+
+/// chatsink's link to an IRC room: remembers the msgids the room has (history and live),
+/// and forwards chat from the stream that is not among them as `<nick> text`, so chat
+/// that came from the room does not go back to it (nor do our own forwards, which a
+/// chatinject in the same room carries under our nick). Nothing is decided before the
+/// room's history is in: until then stream chat waits.
+final class Forwarder: Sendable {
+    private let client: IRCClient
+    private let room: String
+    private let nick: String
+    private let state = ForwarderState()
+
+    init(options: IRCClient.Options, room: String, element: ElementRef) {
+        self.room = room
+        nick = CaseMapping.fold(options.nick)
+        let state = self.state
+        let room = self.room
+        // Filled in below: events can only arrive after `start`.
+        let box = ClientBox()
+        client = IRCClient(options: options) { event in
+            switch event {
+            case let .message(m, _): state.know(m.id)
+            case .joined:
+                // Servers without history send no batch: give them a moment, then go.
+                DispatchQueue.global().asyncAfter(deadline: .now() + 1) { box.flush(state.ready(), room: room) }
+            case .historyEnd: box.flush(state.ready(), room: room)
+            case let .disconnected(reason): ChatSink.log.warning(element, "chat server: \(reason); reconnecting")
+            default: break
+            }
+        }
+        box.client.withLock { $0 = client }
+        client.start()
+    }
+
+    func forward(_ messages: [ChatMessage]) {
+        // Our own forwards come back through a chatinject in the same room under our nick.
+        let fresh = messages.filter { CaseMapping.fold($0.nick) != nick }
+        for m in state.take(fresh) { client.send(room: room, text: "<\(m.nick)> \(m.text)") }
+    }
+
+    /// Waits (up to 3 s) for the room's history so that waiting chat is decided, then leaves.
+    func stop() {
+        state.waitUntilReady(seconds: 3)
+        client.stop()
+    }
+}
+
+/// Ids the room has and stream chat waiting for the history.
+private final class ForwarderState: Sendable {
+    private struct Inner {
+        var known = RecentIDs(capacity: 4096)
+        var ready = false
+        var waiting: [ChatMessage] = []
+    }
+    private let inner = Mutex(Inner())
+    private let readySignal = DispatchSemaphore(value: 0)
+
+    func know(_ id: String) { inner.withLock { _ = $0.known.insert(id) } }
+
+    /// Messages to send now: new ids once ready; none before (they wait).
+    func take(_ messages: [ChatMessage]) -> [ChatMessage] {
+        inner.withLock { s in
+            guard s.ready else {
+                s.waiting += messages
+                return []
+            }
+            return messages.filter { s.known.insert($0.id) }
+        }
+    }
+
+    /// Marks the history as in and returns the waiting messages that the room lacks.
+    func ready() -> [ChatMessage] {
+        let (out, first) = inner.withLock { s -> ([ChatMessage], Bool) in
+            let first = !s.ready
+            s.ready = true
+            defer { s.waiting = [] }
+            return (s.waiting.filter { s.known.insert($0.id) }, first)
+        }
+        if first { readySignal.signal() }
+        return out
+    }
+
+    func waitUntilReady(seconds: Double) {
+        if inner.withLock({ $0.ready }) { return }
+        _ = readySignal.wait(timeout: .now() + seconds)
+    }
+}
+
+private final class ClientBox: Sendable {
+    let client = Mutex<IRCClient?>(nil)
+    func flush(_ messages: [ChatMessage], room: String) {
+        guard let c = client.withLock({ $0 }) else { return }
+        for m in messages { c.send(room: room, text: "<\(m.nick)> \(m.text)") }
+    }
+}
