@@ -74,10 +74,14 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // Real IRC software and `chatcast` processes on loopback.
+        .target(name: "ProcessSupport", path: "Tests/ProcessSupport"),
+        .testTarget(name: "ChatInteropTests", dependencies: ["ProcessSupport"]),
         // Elements of both plugins, driven in process by gst-check and as a user runs them.
         .testTarget(name: "ElementTests",
                     dependencies: ["GstSwiftYolo", "GstChatSink", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue",
-                                   "YoloCore", "ChatCastJSON", "ChatCastSEI", "ChatCastRTSP", "ChatIRC", "ChatIRCServer"]),
+                                   "YoloCore", "ChatCastJSON", "ChatCastSEI", "ChatCastRTSP", "ChatIRC", "ChatIRCServer",
+                                   "ProcessSupport"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

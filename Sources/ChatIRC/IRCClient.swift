@@ -36,6 +36,9 @@ public final class IRCClient: @unchecked Sendable {
         public var maxBackoffSeconds = 30.0
         /// Messages kept while disconnected; the oldest go first beyond it.
         public var maxQueued = 200
+        /// PEM file of a certificate (or CA) to trust for ircs:// besides the system's, e.g. a
+        /// self-signed server certificate.
+        public var trustedCertificate: String?
 
         public init(server: IRCServerAddress, nick: String, rooms: [String], password: String? = nil) {
             self.server = server
@@ -56,6 +59,8 @@ public final class IRCClient: @unchecked Sendable {
     private var joined: Set<String> = []
     private var queue: [(room: String, text: String)] = []
     private var stopped = false
+    /// The server took `echo-message`; without it, echoes are made here.
+    private var serverEchoes = false
     private var attempt = 0
     private(set) var currentNick: String
 
@@ -104,7 +109,7 @@ public final class IRCClient: @unchecked Sendable {
             let channelName = ChatText.channel(forRoom: room)
             for part in Self.split(text, limit: 400) {
                 if self.registered && self.joined.contains(CaseMapping.fold(channelName)) {
-                    self.write(IRCMessage(command: "PRIVMSG", [channelName, part]))
+                    self.privmsg(channelName, part)
                 } else {
                     self.queue.append((channelName, part))
                     if self.queue.count > self.options.maxQueued { self.queue.removeFirst() }
@@ -138,7 +143,11 @@ public final class IRCClient: @unchecked Sendable {
         let options = self.options
         let sslContext: NIOSSLContext?
         do {
-            sslContext = options.server.tls ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let pem = options.trustedCertificate {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pem))
+            }
+            sslContext = options.server.tls ? try NIOSSLContext(configuration: tls) : nil
         } catch {
             return failed("TLS setup failed: \(error)")
         }
@@ -170,6 +179,7 @@ public final class IRCClient: @unchecked Sendable {
     private func failed(_ reason: String) {
         channel = nil
         registered = false
+        serverEchoes = false
         joined = []
         guard !stopped else { return }
         onEvent(.disconnected(reason: reason))
@@ -177,6 +187,17 @@ public final class IRCClient: @unchecked Sendable {
         attempt += 1
         let delay = min(options.maxBackoffSeconds, 0.5 * Double(1 << min(attempt - 1, 10)))
         loop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) { self.connect() }
+    }
+
+    private var localEchoes: UInt64 = 0
+
+    private func privmsg(_ channelName: String, _ text: String) {
+        write(IRCMessage(command: "PRIVMSG", [channelName, text]))
+        guard options.echo, !serverEchoes else { return }
+        localEchoes += 1
+        onEvent(.message(ChatMessage(id: "local-\(currentNick)-\(localEchoes)", room: ChatText.room(forChannel: channelName),
+                                     nick: currentNick, text: ChatText.strippingControls(text), time: ChatMessageFactory.now()),
+                         replayed: false))
     }
 
     fileprivate func write(_ message: IRCMessage) {
@@ -194,7 +215,14 @@ public final class IRCClient: @unchecked Sendable {
         write(IRCMessage(command: "USER", [String(options.nick.prefix(10)), "0", "*", "ChatCast"]))
     }
 
-    fileprivate func inactive() { failed("connection closed") }
+    private var lastError: Error?
+
+    fileprivate func inactive() {
+        failed(lastError.map { "connection closed: \($0)" } ?? "connection closed")
+        lastError = nil
+    }
+
+    fileprivate func error(_ error: Error) { lastError = error }
 
     /// Open `chathistory` batches: reference → room.
     private var inHistoryBatch: [String: String] = [:]
@@ -213,7 +241,10 @@ public final class IRCClient: @unchecked Sendable {
                 if request.isEmpty { write(IRCMessage(command: "CAP", ["END"])) } else {
                     write(IRCMessage(command: "CAP", ["REQ", request.joined(separator: " ")]))
                 }
-            case "ACK", "NAK": write(IRCMessage(command: "CAP", ["END"]))
+            case "ACK":
+                serverEchoes = m.parameters[2].split(separator: " ").contains("echo-message")
+                write(IRCMessage(command: "CAP", ["END"]))
+            case "NAK": write(IRCMessage(command: "CAP", ["END"]))
             default: break
             }
         case "001":
@@ -232,7 +263,7 @@ public final class IRCClient: @unchecked Sendable {
             onEvent(.joined(room: ChatText.room(forChannel: name)))
             let waiting = queue.filter { CaseMapping.fold($0.room) == CaseMapping.fold(name) }
             queue.removeAll { CaseMapping.fold($0.room) == CaseMapping.fold(name) }
-            for item in waiting { write(IRCMessage(command: "PRIVMSG", [item.room, item.text])) }
+            for item in waiting { privmsg(item.room, item.text) }
         case "BATCH":
             guard let ref = m.parameters.first else { return }
             if ref.hasPrefix("+"), m.parameters.count > 2, m.parameters[1] == "chathistory" {
@@ -260,7 +291,7 @@ public final class IRCClient: @unchecked Sendable {
         case "NOTICE":
             if let text = m.parameters.last { onEvent(.notice(text)) }
         case "ERROR":
-            onEvent(.notice(m.parameters.last ?? "error"))
+            if !stopped { onEvent(.notice(m.parameters.last ?? "error")) }
         default:
             // Errors worth showing; 422 (no MOTD) is routine.
             if m.command.count == 3, m.command != "422", let code = Int(m.command), (400..<600).contains(code),
@@ -295,6 +326,7 @@ private final class ClientHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        client.error(error)
         context.close(promise: nil)
     }
 }

@@ -39,6 +39,9 @@ public final class IRCServer: @unchecked Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A fixed kernel send buffer: a client that stops reading costs at most this plus
+            // the send queue, instead of whatever TCP autotuning grants it.
+            .childChannelOption(.socketOption(.so_sndbuf), value: 64 * 1024)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: sendQueue / 2, high: sendQueue))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -21,6 +21,9 @@ struct Chat: ParsableCommand {
     @Option(help: "Server password (IRC PASS).")
     var password: String?
 
+    @Option(name: .customLong("tls-ca"), help: "PEM certificate to trust for ircs:// (e.g. the server's self-signed one).")
+    var tlsCA: String?
+
     @Option(name: .customLong("wait"), help: "Seconds to wait for the server before giving up.")
     var waitSeconds = 10.0
 
@@ -31,7 +34,9 @@ struct Chat: ParsableCommand {
     func run() throws {
         var options = IRCClient.Options(server: IRCServerAddress(server)!, nick: nick, rooms: [room], password: password)
         options.echo = true
+        options.trustedCertificate = tlsCA
         let joined = DispatchSemaphore(value: 0)
+        let history = DispatchSemaphore(value: 0)
         let topic = Topic()
         let sent = Outstanding()
         let client = IRCClient(options: options) { event in
@@ -43,7 +48,8 @@ struct Chat: ParsableCommand {
             case let .topic(_, text): topic.answer(text)
             case let .notice(text): Terminal.say(text)
             case let .disconnected(reason): Terminal.say("disconnected: \(reason)")
-            case .connected, .historyEnd: break
+            case .historyEnd: history.signal()
+            case .connected: break
             }
         }
         client.start()
@@ -52,6 +58,8 @@ struct Chat: ParsableCommand {
             Terminal.error("could not join #\(room) on \(server) within \(waitSeconds) s")
             throw ExitCode.failure
         }
+        // The room's recent lines come first (servers without history send none: wait briefly).
+        _ = history.wait(timeout: .now() + 1)
         while let line = readLine() {
             switch line.trimmingCharacters(in: .whitespaces) {
             case "": continue

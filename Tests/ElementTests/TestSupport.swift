@@ -2,6 +2,7 @@ import CGStreamer
 import CGstCheck
 import CGstGlue
 import Foundation
+import ProcessSupport
 import GstChatSink
 import GstSwiftYolo
 import XCTest
@@ -233,27 +234,8 @@ func gstLaunchInBackground(_ arguments: [String]) throws -> Process {
 }
 
 func gstLaunch(_ arguments: [String], timeout: TimeInterval = 120, messages: Bool = false) throws -> LaunchResult {
-    let process = gstLaunchProcess((messages ? ["-m"] : []) + arguments)
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes concurrently so a chatty child never blocks on a full pipe.
-    final class Collected: @unchecked Sendable { var out = Data(), err = Data() }
-    let collected = Collected()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { collected.out = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter()
-    DispatchQueue.global().async { collected.err = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(50_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    group.wait()
-    return LaunchResult(status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
-                        stdout: String(decoding: collected.out, as: UTF8.self),
-                        stderr: String(decoding: collected.err, as: UTF8.self))
+    let output = try runToEnd(gstLaunchProcess((messages ? ["-m"] : []) + arguments), timeout: timeout)
+    return LaunchResult(status: output.status, signaled: output.signaled, stdout: output.stdout, stderr: output.stderr)
 }
 
 /// The `json=` payloads of `swiftyolo` element messages printed by `gst-launch-1.0 -m`.
