@@ -15,6 +15,10 @@ public struct IRCServerConfig: Sendable {
     /// Token bucket per client for PRIVMSG and NOTICE: `rateBurst` messages per `ratePeriod`.
     public var rateBurst = 20
     public var ratePeriod: TimeAmount = .seconds(30)
+    public var ratePeriodSeconds: Int {
+        get { Int(ratePeriod.nanoseconds / 1_000_000_000) }
+        set { ratePeriod = .seconds(Int64(newValue)) }
+    }
     /// Refused messages in a row (while the bucket is empty) before the client is disconnected.
     public var floodDisconnectAfter = 10
     /// Bytes waiting for a client that does not read before it is dropped.

@@ -31,7 +31,17 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections accepted at once.")
     var maxConnections = 2000
 
+    @Option(name: .customLong("rate-limit"), help: "Chat messages a client may send: MESSAGES/SECONDS (token bucket).")
+    var rateLimit = "20/30"
+
+    var parsedRateLimit: (burst: Int, seconds: Int)? {
+        let parts = rateLimit.split(separator: "/")
+        guard parts.count == 2, let burst = Int(parts[0]), let seconds = Int(parts[1]), burst > 0, seconds > 0 else { return nil }
+        return (burst, seconds)
+    }
+
     func validate() throws {
+        guard parsedRateLimit != nil else { throw ValidationError("--rate-limit must look like 20/30 (messages/seconds)") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         for path in [tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
             throw ValidationError("\(path): not a readable file")
@@ -49,6 +59,8 @@ struct Serve: ParsableCommand {
         config.password = ircPassword
         config.publisherPassword = publishPassword
         config.maxConnections = maxConnections
+        config.rateBurst = parsedRateLimit!.burst
+        config.ratePeriodSeconds = parsedRateLimit!.seconds
         let directory = dataDir ?? Self.defaultDataDir()
         let store: SQLiteMessageStore
         do { store = try SQLiteMessageStore(directory: directory) } catch {

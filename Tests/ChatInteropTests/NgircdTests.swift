@@ -61,7 +61,8 @@ final class NgircdTests: XCTestCase {
         let clip = dir + "/clip.mkv"
         let publisher = Process()
         publisher.executableURL = URL(fileURLWithPath: "/usr/bin/gst-launch-1.0")
-        publisher.arguments = ["-q", "videotestsrc", "is-live=true", "num-buffers=150", "!",
+        // -e: SIGINT ends the recording with EOS, so the file is complete.
+        publisher.arguments = ["-q", "-e", "videotestsrc", "is-live=true", "num-buffers=1800", "!",
                                "video/x-raw,format=I420,width=160,height=120,framerate=30/1", "!", "x264enc", "tune=zerolatency",
                                "key-int-max=30", "!", "h264parse", "!", "chatinject", "server=irc://127.0.0.1:\(port)",
                                "room=lobby", "nick=cam", "!", "matroskamux", "!", "filesink", "location=\(clip)"]
@@ -73,6 +74,8 @@ final class NgircdTests: XCTestCase {
         let said = try chat("irc://127.0.0.1:\(port)", nick: "alice", input: "hello over ngircd\n")
         XCTAssertEqual(said.status, 0, said.stderr)
         XCTAssertTrue(said.stdout.contains("<alice> hello over ngircd"), "our client's own line: \(said.stdout)")
+        Thread.sleep(forTimeInterval: 1.5)
+        publisher.interrupt()
         publisher.waitUntilExit()
         XCTAssertEqual(publisher.terminationStatus, 0)
         let read = try runProgram("/usr/bin/gst-launch-1.0", ["-q", "filesrc", "location=\(clip)", "!", "matroskademux", "!", "h264parse",

@@ -54,7 +54,8 @@ final class ChatIRCElementTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clip = dir + "/clip.mkv"
-        let publisher = try gstLaunchInBackground(["videotestsrc", "is-live=true", "num-buffers=120", "!",
+        // -e: SIGINT ends the recording with EOS once the chat is in, so the file is complete.
+        let publisher = try gstLaunchInBackground(["-e", "videotestsrc", "is-live=true", "num-buffers=1800", "!",
                                                    "video/x-raw,format=I420,width=160,height=120,framerate=30/1", "!", "x264enc",
                                                    "tune=zerolatency", "key-int-max=30", "!", "h264parse", "!", "chatinject",
                                                    "server=\(address)", "room=lobby", "nick=cam", "!", "matroskamux", "!",
@@ -65,6 +66,8 @@ final class ChatIRCElementTests: XCTestCase {
         alice.send(room: "lobby", text: "hello from irc <b>")
         alice.send(room: "lobby", text: "second line")
         try eventually("the echoes") { heard.messages.count == 2 }
+        Thread.sleep(forTimeInterval: 1.5)
+        publisher.interrupt()
         publisher.waitUntilExit()
         XCTAssertEqual(publisher.terminationStatus, 0)
 
