@@ -123,7 +123,8 @@ public final class IRCClient: @unchecked Sendable {
         loop.execute { self.write(IRCMessage(command: "TOPIC", [ChatText.channel(forRoom: room)])) }
     }
 
-    static func split(_ text: String, limit: Int) -> [String] {
+    /// Pieces of at most `limit` UTF-8 bytes, split between characters.
+    public static func split(_ text: String, limit: Int = 400) -> [String] {
         var parts: [String] = [], current = ""
         for ch in text {
             if current.utf8.count + ch.utf8.count > limit {

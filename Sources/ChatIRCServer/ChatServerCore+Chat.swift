@@ -42,18 +42,24 @@ extension ChatServerCore {
         guard let room = rooms[key] else { return refuse("403", [name, "No such channel"]) }
         guard client.rooms.contains(key) else { return refuse("404", [room.name, "Cannot send to channel (join it first)"]) }
         let time = wallClock(), msgid = nextMsgid()
-        if command == "PRIVMSG" {
-            do {
-                try store.append(StoredMessage(msgid: msgid, channel: room.name, time: time, source: client.source, text: text))
-            } catch {
-                // Nothing is delivered that the history could not keep.
-                return send(IRCMessage(source: config.serverName, command: "FAIL",
-                                       [command, "HISTORY_UNAVAILABLE", "Message not delivered: \(error)"]), to: client)
-            }
-        }
+        let stored = command == "PRIVMSG"
+            ? StoredMessage(msgid: msgid, channel: room.name, time: time, source: client.source, text: text) : nil
         let message = IRCMessage(tags: [.init("time", time), .init("msgid", msgid)], source: client.source, command: command,
                                  [room.name, text])
-        let recipients = room.orderedMembers.filter { $0 !== client || client.has("echo-message") }
-        broadcast(message, to: recipients)
+        // Everyone else gets it now; the sender's echo waits until it is stored, so an echoed
+        // message survives even `kill -9` of the server right after.
+        broadcast(message, to: room.orderedMembers.filter { $0 !== client })
+        // Replays on JOIN include it from now on (the room's members loaded its history).
+        if let stored { remember(stored, inRoom: key) }
+        store.append(stored) { error in
+            self.onLoop {
+                if let error {
+                    return self.send(IRCMessage(source: self.config.serverName, command: "FAIL",
+                                                [command, "HISTORY_UNAVAILABLE", "Message not kept in history: \(error)"]),
+                                     to: client)
+                }
+                if client.has("echo-message") { self.send(message, to: client) }
+            }
+        }
     }
 }

@@ -56,7 +56,7 @@ extension ChatServerCore {
     /// plain PRIVMSGs (with `server-time` tags where taken) otherwise.
     func replayHistory(_ room: RoomState, to client: ClientState) {
         let history: [StoredMessage]
-        do { history = try store.recent(channelKey: CaseMapping.fold(room.name), limit: config.historyReplay) } catch {
+        do { history = try self.history(ofRoom: CaseMapping.fold(room.name)) } catch {
             send(IRCMessage(source: config.serverName, command: "NOTICE", [client.target, "History is unavailable: \(error)"]),
                  to: client)
             return
@@ -83,6 +83,7 @@ extension ChatServerCore {
         if room.members.isEmpty {
             if let topic = room.topic, room.topicSetBy == config.serverName { pendingTopics[key] = (topic, room.topicSetBy) }
             rooms.removeValue(forKey: key)
+            historyCache.removeValue(forKey: key)
         }
     }
 

@@ -4,6 +4,7 @@ import Glibc
 import ChatCastSEI
 import ChatIRC
 import NIOCore
+import Synchronization
 
 /// The chat server's logic: registration, rooms, messages, history, limits. It is confined
 /// to one event loop (every connection of the server lives on it), so it needs no locks;
@@ -21,12 +22,18 @@ public final class ChatServerCore: @unchecked Sendable {
     var nicks: [String: ClientState] = [:]
     /// Folded channel name → room.
     var rooms: [String: RoomState] = [:]
+    /// The last messages of each live room, so JOIN replays without reading the database.
+    var historyCache: [String: [StoredMessage]] = [:]
+    /// Store callbacks waiting for the loop (the only state touched off the loop).
+    private let completions = Mutex<[() -> Void]>([])
     /// Topics set before anyone joined (the RTSP side announces streams of empty rooms).
     var pendingTopics: [String: (String, String)] = [:]
     private var nextClientID = 0
     private var msgidCounter: UInt64 = 0
     private let msgidPrefix: String
     private var ticker: RepeatedTask?
+    /// Clients with lines written and not yet flushed.
+    private var unflushed: [ClientState] = []
 
     public static let capabilities = ["batch", "echo-message", "message-tags", "server-time"]
 
@@ -82,12 +89,16 @@ public final class ChatServerCore: @unchecked Sendable {
     /// The connection is gone (closed by either side).
     func disconnected(_ client: ClientState) {
         leaveEverything(client, quitMessage: client.closing ? nil : "Connection closed")
+        flushWrites()
     }
 
     func writabilityChanged(_ client: ClientState) {
         // The high-water mark is the send queue limit: a client that stopped reading is
         // dropped so that the server's memory stays bounded and everyone else carries on.
-        if !client.channel.isWritable { drop(client, reason: "SendQ exceeded") }
+        if !client.channel.isWritable {
+            drop(client, reason: "SendQ exceeded")
+            flushWrites()
+        }
     }
 
     /// Sends ERROR, tells the client's rooms it quit, and closes the connection.
@@ -115,7 +126,10 @@ public final class ChatServerCore: @unchecked Sendable {
                 let others = room.orderedMembers.filter { told.insert($0.id).inserted }
                 broadcast(quit, to: others)
             }
-            if room.members.isEmpty { rooms.removeValue(forKey: key) }
+            if room.members.isEmpty {
+                rooms.removeValue(forKey: key)
+                historyCache.removeValue(forKey: key)
+            }
         }
         client.rooms = []
     }
@@ -132,6 +146,7 @@ public final class ChatServerCore: @unchecked Sendable {
                 send(IRCMessage(command: "PING", [config.serverName]), to: client)
             }
         }
+        flushWrites()
     }
 
     // MARK: input
@@ -229,7 +244,7 @@ public final class ChatServerCore: @unchecked Sendable {
         guard !client.closing else { return }
         var buffer = client.channel.allocator.buffer(capacity: 256)
         buffer.writeString(visible(m, for: client).serialized)
-        client.channel.writeAndFlush(buffer, promise: nil)
+        write(buffer, to: client)
     }
 
     /// Writes one message to many clients, serialising it once per tag variant.
@@ -246,8 +261,65 @@ public final class ChatServerCore: @unchecked Sendable {
                 cache[variant] = fresh
                 buffer = fresh
             }
-            client.channel.writeAndFlush(buffer, promise: nil)
+            write(buffer, to: client)
         }
+    }
+
+    /// Queues bytes for a client; `flushWrites` sends them. Lines produced while handling
+    /// one read (or one batch of stored messages) leave in one system call per client, as
+    /// ngircd and every busy ircd do, instead of one per line.
+    private func write(_ buffer: ByteBuffer, to client: ClientState) {
+        client.channel.write(buffer, promise: nil)
+        if !client.needsFlush {
+            client.needsFlush = true
+            unflushed.append(client)
+        }
+    }
+
+    /// Sends everything queued since the last flush.
+    func flushWrites() {
+        guard !unflushed.isEmpty else { return }
+        let clients = unflushed
+        unflushed = []
+        for client in clients {
+            client.needsFlush = false
+            client.channel.flush()
+        }
+    }
+
+    /// Runs `body` on the loop: inline when already there (stores that answer at once),
+    /// otherwise queued with the other callbacks of the same moment and run in one loop
+    /// task, so a group commit's messages leave in one flush.
+    func onLoop(_ body: @escaping () -> Void) {
+        if eventLoop.inEventLoop { return body() }
+        let first = completions.withLock { queue -> Bool in
+            queue.append(body)
+            return queue.count == 1
+        }
+        guard first else { return }
+        eventLoop.execute {
+            let bodies = self.completions.withLock { queue -> [() -> Void] in
+                defer { queue = [] }
+                return queue
+            }
+            for body in bodies { body() }
+            self.flushWrites()
+        }
+    }
+
+    func remember(_ message: StoredMessage, inRoom key: String) {
+        // A room loads its history on its first JOIN; a message stored by then is already in it.
+        guard let cached = historyCache[key], !cached.contains(where: { $0.msgid == message.msgid }) else { return }
+        historyCache[key]!.append(message)
+        if historyCache[key]!.count > config.historyReplay { historyCache[key]!.removeFirst() }
+    }
+
+    /// The room's last messages: from memory, or from the store on the room's first JOIN.
+    func history(ofRoom key: String) throws -> [StoredMessage] {
+        if let cached = historyCache[key] { return cached }
+        let loaded = try store.recent(channelKey: key, limit: config.historyReplay)
+        historyCache[key] = loaded
+        return loaded
     }
 
     // MARK: for the embedding program
@@ -262,6 +334,7 @@ public final class ChatServerCore: @unchecked Sendable {
             return
         }
         applyTopic(state, topic ?? "", by: config.serverName)
+        flushWrites()
     }
 
     /// The nicks in a room, in join order; call on `eventLoop`.

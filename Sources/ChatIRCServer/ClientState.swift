@@ -22,6 +22,7 @@ final class ClientState {
     var lastHeard: NIODeadline
     var pingSentAt: NIODeadline?
     var closing = false
+    var needsFlush = false
 
     init(id: Int, channel: Channel, host: String, now: NIODeadline, config: IRCServerConfig) {
         self.id = id

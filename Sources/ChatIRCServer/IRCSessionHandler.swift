@@ -22,6 +22,11 @@ final class IRCSessionHandler: ChannelInboundHandler {
         core.received(unwrapInboundIn(data), from: client)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        core.flushWrites()
+        context.fireChannelReadComplete()
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if let client { core.writabilityChanged(client) }
         context.fireChannelWritabilityChanged()

@@ -19,10 +19,11 @@ public struct StoredMessage: Equatable, Sendable {
     }
 }
 
-/// Where room history lives. `append` returns only once the message is stored: the server
-/// echoes and broadcasts after it, so a crash right after an echo loses nothing.
+/// Where room history lives. `append` calls back only once the message is stored: the
+/// server echoes and broadcasts after that, so a crash right after an echo loses nothing.
+/// Callbacks come in submission order (nil messages store nothing and only keep the order).
 public protocol MessageStore: AnyObject {
-    func append(_ message: StoredMessage) throws
+    func append(_ message: StoredMessage?, completion: @escaping @Sendable (Error?) -> Void)
     /// The last `limit` messages of the channel (folded name), oldest first.
     func recent(channelKey: String, limit: Int) throws -> [StoredMessage]
 }
@@ -31,8 +32,9 @@ public protocol MessageStore: AnyObject {
 public final class InMemoryMessageStore: MessageStore {
     private var messages: [String: [StoredMessage]] = [:]
     public init() {}
-    public func append(_ message: StoredMessage) throws {
-        messages[CaseMapping.fold(message.channel), default: []].append(message)
+    public func append(_ message: StoredMessage?, completion: @escaping @Sendable (Error?) -> Void) {
+        if let message { messages[CaseMapping.fold(message.channel), default: []].append(message) }
+        completion(nil)
     }
     public func recent(channelKey: String, limit: Int) throws -> [StoredMessage] {
         Array((messages[channelKey] ?? []).suffix(limit))

@@ -3,10 +3,15 @@ import Foundation
 import GRDB
 
 /// Room history in SQLite (GRDB) at `DIR/chat.sqlite`. WAL journal: a commit has reached
-/// the operating system before `append` returns, so killing the server (even `kill -9`)
-/// right after an echo loses no message.
-public final class SQLiteMessageStore: MessageStore {
+/// the operating system before `append` calls back, so killing the server (even `kill -9`)
+/// right after an echo loses no message. Writes run on their own thread, off the event
+/// loop, and messages that arrive while one commit runs go together in the next (group
+/// commit): a WAL checkpoint's fsync never stalls chat delivery.
+public final class SQLiteMessageStore: MessageStore, @unchecked Sendable {
     private let db: DatabaseQueue
+    private let writer = DispatchQueue(label: "chatcast.history")
+    private let lock = NSLock()
+    private var pending: [(StoredMessage?, @Sendable (Error?) -> Void)] = []
 
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -32,11 +37,40 @@ public final class SQLiteMessageStore: MessageStore {
         try migrator.migrate(db)
     }
 
-    public func append(_ m: StoredMessage) throws {
-        try db.write { db in
-            try db.execute(sql: "INSERT INTO message (channelKey, channel, msgid, time, source, text) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [CaseMapping.fold(m.channel), m.channel, m.msgid, m.time, m.source, m.text])
+    deinit { flush() }
+
+    public func append(_ message: StoredMessage?, completion: @escaping @Sendable (Error?) -> Void) {
+        lock.lock()
+        pending.append((message, completion))
+        let first = pending.count == 1
+        lock.unlock()
+        if first { writer.async { self.commitPending() } }
+    }
+
+    /// Waits until everything appended so far is committed.
+    public func flush() { writer.sync {} }
+
+    private func commitPending() {
+        lock.lock()
+        let batch = pending
+        pending = []
+        lock.unlock()
+        let messages = batch.compactMap(\.0)
+        var failure: Error?
+        if !messages.isEmpty {
+            do {
+                try db.write { db in
+                    let insert = try db.cachedStatement(
+                        sql: "INSERT INTO message (channelKey, channel, msgid, time, source, text) VALUES (?, ?, ?, ?, ?, ?)")
+                    for m in messages {
+                        try insert.execute(arguments: [CaseMapping.fold(m.channel), m.channel, m.msgid, m.time, m.source, m.text])
+                    }
+                }
+            } catch {
+                failure = error
+            }
         }
+        for (_, completion) in batch { completion(failure) }
     }
 
     public func recent(channelKey: String, limit: Int) throws -> [StoredMessage] {

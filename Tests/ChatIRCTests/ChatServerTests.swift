@@ -203,10 +203,12 @@ final class HistoryTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "chatcast-history-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
-            let server = EmbeddedServer(store: try SQLiteMessageStore(directory: dir))
+            let store = try SQLiteMessageStore(directory: dir)
+            let server = EmbeddedServer(store: store)
             let a = try server.register("a")
             a.send("JOIN #Keep")
             a.send("PRIVMSG #keep :persisted ü")
+            store.flush()
         }
         let again = EmbeddedServer(store: try SQLiteMessageStore(directory: dir))
         let b = try again.register("b")

@@ -1,0 +1,69 @@
+import ChatCastSEI
+import ChatIRC
+import ChatIRCServer
+import Foundation
+import XCTest
+
+final class ClientTests: XCTestCase {
+    func testServerAddresses() {
+        XCTAssertEqual(IRCServerAddress("irc://127.0.0.1:6668"), IRCServerAddress(host: "127.0.0.1", port: 6668))
+        XCTAssertEqual(IRCServerAddress("ircs://chat.example"), IRCServerAddress(host: "chat.example", port: 6697, tls: true))
+        XCTAssertEqual(IRCServerAddress("irc://[::1]:7000/"), IRCServerAddress(host: "::1", port: 7000))
+        for bad in ["http://x", "irc://", "irc://host:0", "irc://host:notaport", "127.0.0.1:6667"] {
+            XCTAssertNil(IRCServerAddress(bad), bad)
+        }
+    }
+
+    /// Events of a client, collected through its async sequence.
+    final class Collector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var events: [IRCClientEvent] = []
+        func add(_ e: IRCClientEvent) { lock.lock(); events.append(e); lock.unlock() }
+        var all: [IRCClientEvent] { lock.lock(); defer { lock.unlock() }; return events }
+        func count(_ match: (IRCClientEvent) -> Bool) -> Int { all.filter(match).count }
+    }
+
+    func wait(_ what: String, _ condition: () -> Bool) {
+        let deadline = Date().addingTimeInterval(15)
+        while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertTrue(condition(), "timed out waiting for \(what)")
+    }
+
+    func testReconnectsWithBackoffRejoinsAndKeepsWhatWasSentMeanwhile() throws {
+        let first = IRCServer(config: IRCServerConfig(), store: InMemoryMessageStore())
+        try first.start(host: "127.0.0.1", port: 0)
+        let port = first.port
+        var options = IRCClient.Options(server: IRCServerAddress(host: "127.0.0.1", port: port), nick: "roamer", rooms: ["lobby"])
+        options.echo = true
+        options.maxBackoffSeconds = 0.5
+        let (client, stream) = IRCClient.stream(options: options)
+        let events = Collector()
+        let reader = Task { for await e in stream { events.add(e) } }
+        defer {
+            client.stop()
+            reader.cancel()
+        }
+        client.start()
+        wait("the first join") { events.count { $0 == .joined(room: "lobby") } == 1 }
+
+        try first.stop()
+        wait("the disconnect") { events.count { if case .disconnected = $0 { return true } else { return false } } >= 1 }
+        client.send(room: "lobby", text: "said while the server was down")
+        let second = IRCServer(config: IRCServerConfig(), store: InMemoryMessageStore())
+        try second.start(host: "127.0.0.1", port: port)
+        defer { try? second.stop() }
+        wait("the second join") { events.count { $0 == .joined(room: "lobby") } == 2 }
+        wait("the queued line, echoed by the new server") {
+            events.count { if case let .message(m, _) = $0 { return m.text == "said while the server was down" } else { return false } } == 1
+        }
+        XCTAssertEqual(try second.onLoop { $0.nicksInRoom("lobby") }, ["roamer"])
+    }
+
+    func testLongTextIsSplitIntoLinesThatFit() {
+        let text = String(repeating: "é", count: 450)  // 900 bytes
+        let parts = IRCClient.split(text)
+        XCTAssertEqual(parts.joined(), text)
+        XCTAssertTrue(parts.allSatisfy { $0.utf8.count <= 400 })
+        XCTAssertEqual(parts.count, 3)
+    }
+}
