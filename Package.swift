@@ -56,7 +56,7 @@ let package = Package(
             "ChatIRC", "ChatCastSEI",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        ], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // The RTSP half of `chatcast serve` (gst-rtsp-server on its own main-loop thread).
         .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer"]),
         .executableTarget(name: "Launcher", dependencies: [

@@ -26,6 +26,8 @@ p.add_argument("--paced", type=int, default=600, help="messages sent at --rate f
 p.add_argument("--rate", type=int, default=200)
 p.add_argument("--memory-clients", type=int, default=1000)
 p.add_argument("--quick", action="store_true")
+p.add_argument("--only", help="measure one server (for profiling); no report is written")
+p.add_argument("--port", type=int, help="with --only: measure a server already listening on this port")
 ARGS = p.parse_args()
 if ARGS.quick:
     ARGS.clients, ARGS.burst, ARGS.paced, ARGS.memory_clients = 20, 200, 100, 100
@@ -209,6 +211,11 @@ def main():
     mem = None
     with tempfile.TemporaryDirectory() as tmp:
         for name, start, oper in servers:
+            if ARGS.only and ARGS.only != name:
+                continue
+            if ARGS.port:
+                print(name, asyncio.run(measure(ARGS.port, oper)))
+                return
             port = free_port()
             proc = start(tmp, port)
             try:
@@ -221,6 +228,8 @@ def main():
                 proc.terminate()
                 proc.wait()
             print(name, results[name], flush=True)
+    if ARGS.only:
+        return
     best_other = max(v["deliveries_per_s"] for k, v in results.items() if k != "chatcast serve")
     ours = results["chatcast serve"]
     lines = ["# Chat server benchmark", "",

@@ -106,7 +106,8 @@ public final class ChatServerCore: @unchecked Sendable {
         guard !client.closing else { return }
         leaveEverything(client, quitMessage: reason)
         client.closing = true
-        var buffer = client.channel.allocator.buffer(capacity: 64)
+        var buffer = client.outbox ?? client.channel.allocator.buffer(capacity: 64)
+        client.outbox = nil
         buffer.writeString("ERROR :Closing Link: \(client.host) (\(reason))\r\n")
         client.channel.writeAndFlush(buffer).whenComplete { _ in client.channel.close(promise: nil) }
         // A peer that does not read may never let the write complete.
@@ -269,10 +270,11 @@ public final class ChatServerCore: @unchecked Sendable {
     /// one read (or one batch of stored messages) leave in one system call per client, as
     /// ngircd and every busy ircd do, instead of one per line.
     private func write(_ buffer: ByteBuffer, to client: ClientState) {
-        client.channel.write(buffer, promise: nil)
-        if !client.needsFlush {
-            client.needsFlush = true
+        if client.outbox == nil {
+            client.outbox = buffer  // shared with the other recipients until appended to
             unflushed.append(client)
+        } else {
+            client.outbox!.writeImmutableBuffer(buffer)
         }
     }
 
@@ -282,8 +284,9 @@ public final class ChatServerCore: @unchecked Sendable {
         let clients = unflushed
         unflushed = []
         for client in clients {
-            client.needsFlush = false
-            client.channel.flush()
+            guard let bytes = client.outbox else { continue }
+            client.outbox = nil
+            client.channel.writeAndFlush(bytes, promise: nil)
         }
     }
 

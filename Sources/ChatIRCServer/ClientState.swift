@@ -22,7 +22,8 @@ final class ClientState {
     var lastHeard: NIODeadline
     var pingSentAt: NIODeadline?
     var closing = false
-    var needsFlush = false
+    /// Lines for this client not yet handed to the channel (see `ChatServerCore.flushWrites`).
+    var outbox: ByteBuffer?
 
     init(id: Int, channel: Channel, host: String, now: NIODeadline, config: IRCServerConfig) {
         self.id = id
