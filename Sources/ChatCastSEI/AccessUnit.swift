@@ -26,6 +26,29 @@ public enum AccessUnit {
     public static func inserting<C: Bytes>(_ nal: [UInt8], into bytes: C, format: AccessUnitFormat) -> [UInt8]?
         where C.Index == Int
     {
+        contiguous(bytes) { inserting(nal, buffer: $0, format: format) }
+    }
+
+    public static func userData<C: Bytes>(in bytes: C, format: AccessUnitFormat,
+                                          uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> (payloads: [[UInt8]], malformed: Int)
+        where C.Index == Int
+    {
+        contiguous(bytes) { userData(buffer: $0, format: format, uuid: uuid) }
+    }
+
+    public static func removingUserData<C: Bytes>(_ bytes: C, format: AccessUnitFormat,
+                                                  uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> [UInt8]?
+        where C.Index == Int
+    {
+        contiguous(bytes) { removingUserData(buffer: $0, format: format, uuid: uuid) }
+    }
+
+    /// The work below runs on every access unit: on contiguous bytes, not generic indexing.
+    private static func contiguous<C: Bytes, R>(_ bytes: C, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R where C.Index == Int {
+        bytes.withContiguousStorageIfAvailable(body) ?? Array(bytes).withUnsafeBufferPointer(body)
+    }
+
+    private static func inserting(_ nal: [UInt8], buffer bytes: UnsafeBufferPointer<UInt8>, format: AccessUnitFormat) -> [UInt8]? {
         guard let units = leadingNALUnits(bytes, format: format) else { return nil }
         let firstSlice = units.first { NALUnits.isSlice(NALUnits.type(bytes[$0.lowerBound])) }
         // Where the slice's own start code or length field begins.
@@ -56,10 +79,8 @@ public enum AccessUnit {
 
     /// The payloads of every user_data_unregistered SEI message with `uuid` in the unit, in
     /// order, and how many SEI NAL units carrying such a UUID could not be read.
-    public static func userData<C: Bytes>(in bytes: C, format: AccessUnitFormat,
-                                          uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> (payloads: [[UInt8]], malformed: Int)
-        where C.Index == Int
-    {
+    private static func userData(buffer bytes: UnsafeBufferPointer<UInt8>, format: AccessUnitFormat,
+                                 uuid: [UInt8]) -> (payloads: [[UInt8]], malformed: Int) {
         guard let units = leadingNALUnits(bytes, format: format) else { return ([], 1) }
         var payloads: [[UInt8]] = [], malformed = 0
         for unit in units where NALUnits.type(bytes[unit.lowerBound]) == NALUnits.sei {
@@ -79,10 +100,8 @@ public enum AccessUnit {
     /// `bytes` without the SEI NAL units that carry `uuid` (readable or not), or nil when
     /// the unit is malformed. Other NAL units keep their order and bytes; the slices are
     /// copied as they are.
-    public static func removingUserData<C: Bytes>(_ bytes: C, format: AccessUnitFormat,
-                                                  uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> [UInt8]?
-        where C.Index == Int
-    {
+    private static func removingUserData(buffer bytes: UnsafeBufferPointer<UInt8>, format: AccessUnitFormat,
+                                         uuid: [UInt8]) -> [UInt8]? {
         guard let units = leadingNALUnits(bytes, format: format) else { return nil }
         let ours = units.filter { NALUnits.type(bytes[$0.lowerBound]) == NALUnits.sei && containsUUID(Array(bytes[$0])[...], uuid) }
         guard !ours.isEmpty else { return Array(bytes) }

@@ -10,6 +10,14 @@ public enum NALUnits {
     public static func annexB<C: RandomAccessCollection>(_ bytes: C, untilFirstSlice: Bool = false) -> [Range<Int>]
         where C.Element == UInt8, C.Index == Int
     {
+        // Scan contiguous bytes without generic indexing: this runs on every access unit.
+        let base = bytes.startIndex
+        let found = bytes.withContiguousStorageIfAvailable { annexB(buffer: $0, untilFirstSlice: untilFirstSlice) }
+            ?? Array(bytes).withUnsafeBufferPointer { annexB(buffer: $0, untilFirstSlice: untilFirstSlice) }
+        return base == 0 ? found : found.map { ($0.lowerBound + base)..<($0.upperBound + base) }
+    }
+
+    private static func annexB(buffer bytes: UnsafeBufferPointer<UInt8>, untilFirstSlice: Bool) -> [Range<Int>] {
         var starts: [(codeStart: Int, payload: Int)] = []
         var i = bytes.startIndex
         let end = bytes.endIndex
