@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // TOMLKit would need swift-checkit, which the package mirror lacks: presets are YAML.
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CGStreamer", pkgConfig: "gstreamer-video-1.0",
@@ -57,10 +59,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+        // Pipeline presets (pipelines/*.yaml): loading, checking, rendering gst-launch lines.
+        .target(name: "ChatCastPresets", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The RTSP half of `chatcast serve` (gst-rtsp-server on its own main-loop thread).
         .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer"]),
         .executableTarget(name: "Launcher", dependencies: [
-            "CGStreamer", "CGstGlue", "ChatCastJSON", "ChatCastSEI", "ChatIRC", "ChatIRCServer", "ChatCastRTSP",
+            "CGStreamer", "CGstGlue", "ChatCastJSON", "ChatCastSEI", "ChatIRC", "ChatIRCServer", "ChatCastRTSP", "ChatCastPresets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -76,12 +80,13 @@ let package = Package(
         ]),
         // Real IRC software and `chatcast` processes on loopback.
         .target(name: "ProcessSupport", path: "Tests/ProcessSupport"),
+        .testTarget(name: "PresetTests", dependencies: ["ChatCastPresets"]),
         .testTarget(name: "ChatInteropTests", dependencies: ["ProcessSupport"]),
         // Elements of both plugins, driven in process by gst-check and as a user runs them.
         .testTarget(name: "ElementTests",
                     dependencies: ["GstSwiftYolo", "GstChatSink", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue",
                                    "YoloCore", "ChatCastJSON", "ChatCastSEI", "ChatCastRTSP", "ChatIRC", "ChatIRCServer",
-                                   "ProcessSupport"]),
+                                   "ChatCastPresets", "ProcessSupport"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17
