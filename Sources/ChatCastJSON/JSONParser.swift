@@ -124,7 +124,20 @@ public struct JSONParser {
         if current == UInt8(ascii: ".") {
             position += 1
             guard let d = current, (0x30...0x39).contains(d) else { throw error("expected a digit after '.'") }
+            let fractionStart = position
             skipDigits()
+            // Scores like 0.8731: digits / 10^k is correctly rounded while both are exact
+            // doubles (Clinger's fast path), with no text round trip.
+            let fractionDigits = position - fractionStart
+            if integerDigits + fractionDigits <= 15, fractionDigits <= 22, current != UInt8(ascii: "e"),
+               current != UInt8(ascii: "E") {
+                var mantissa = 0
+                for i in (start + (negative ? 1 : 0))..<position where bytes[i] != UInt8(ascii: ".") {
+                    mantissa = mantissa * 10 + Int(bytes[i] - 0x30)
+                }
+                let value = Double(mantissa) / Self.powersOfTen[fractionDigits]
+                return negative ? -value : value
+            }
         }
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             position += 1
@@ -136,6 +149,8 @@ public struct JSONParser {
         guard let value = Double(text) else { throw error("number out of range") }
         return value
     }
+
+    private static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { acc, _ in acc * 10 } }
 
     private mutating func skipDigits() {
         while let d = current, (0x30...0x39).contains(d) { position += 1 }

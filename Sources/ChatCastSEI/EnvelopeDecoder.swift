@@ -41,7 +41,10 @@ public enum EnvelopeDecoder {
 
     private static func string(_ value: JSONValue?, _ name: String, max: Int, allowEmpty: Bool = false) throws -> String {
         guard let s = value?.stringValue else { throw EnvelopeError("missing \"\(name)\"") }
-        guard allowEmpty || !s.isEmpty, s.count <= max else { throw EnvelopeError("bad length of \"\(name)\"") }
+        // Characters never outnumber UTF-8 bytes: count them (slow) only for long strings.
+        guard allowEmpty || !s.isEmpty, s.utf8.count <= max || s.count <= max else {
+            throw EnvelopeError("bad length of \"\(name)\"")
+        }
         return s
     }
 

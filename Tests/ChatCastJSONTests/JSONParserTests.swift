@@ -38,6 +38,19 @@ final class JSONParserTests: XCTestCase {
         }
     }
 
+    func testDecimalsParseExactlyAsSwiftDoes() throws {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let integer = String(UInt64.random(in: 0...99_999, using: &rng))
+            let fraction = String(UInt64.random(in: 0...9_999_999_999, using: &rng))
+            let text = (Bool.random(using: &rng) ? "-" : "") + integer + "." + fraction
+            XCTAssertEqual(try JSONParser.parse(text), .number(Double(text)!), text)
+        }
+        for text in ["0.1", "0.3", "1.7976931348623157", "123456789012345.6", "0.00000000000000000000001", "-0.0", "9.999999999999999"] {
+            XCTAssertEqual(try JSONParser.parse(text), .number(Double(text)!), text)
+        }
+    }
+
     func testObjectWriterEscapesFieldsLikeTheTreeWriter() throws {
         var o = JSONObjectWriter()
         o.field("text", "é\"<b>\u{07}\u{2029}")
