@@ -44,11 +44,15 @@ public final class SQLiteMessageStore: MessageStore, @unchecked Sendable {
         pending.append((message, completion))
         let first = pending.count == 1
         lock.unlock()
-        if first { writer.async { self.commitPending() } }
+        // Recipients already have the message (only the sender's echo waits for the commit):
+        // gathering a few milliseconds of messages per transaction costs no one latency.
+        if first { writer.asyncAfter(deadline: .now() + .milliseconds(2)) { self.commitPending() } }
     }
 
     /// Waits until everything appended so far is committed.
-    public func flush() { writer.sync {} }
+    public func flush() {
+        writer.sync { self.commitPending() }
+    }
 
     private func commitPending() {
         lock.lock()
