@@ -40,15 +40,18 @@ final class ChatRoundTripTests: XCTestCase {
     }
 
     func testPostMessagesFalseStopsElementMessagesButNotTheChat() throws {
-        let path = NSTemporaryDirectory() + "chatcast-quiet.mkv"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = NSTemporaryDirectory() + "chatcast-quiet.mkv", lines = NSTemporaryDirectory() + "chatcast-quiet.jsonl"
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: lines)
+        }
         try record(mux: "matroskamux", to: path)
         let result = try gstLaunch(["filesrc", "location=\(path)", "!", "matroskademux", "!", "h264parse", "!", "chatparse",
-                                    "post-messages=false", "!", "chatsink"], messages: true)
+                                    "post-messages=false", "!", "chatsink", "location=\(lines)"], messages: true)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(jsonLines(result.stdout, element: "chatparse").count, 0, "no element messages")
-        let printed = result.stdout.split(separator: "\n").filter { $0.hasPrefix("{\"type\":\"chat\"") }
-        XCTAssertEqual(printed.count, 3, "chatsink still prints every message: \(result.stdout)")
+        let printed = try String(contentsOfFile: lines, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(printed.filter { $0.hasPrefix("{\"type\":\"chat\"") }.count, 3, "chatsink still writes every message")
     }
 
     func testFFmpegSeesOurUUIDAndTextAndDecodesCleanly() throws {

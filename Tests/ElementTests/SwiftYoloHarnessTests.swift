@@ -97,16 +97,25 @@ final class SwiftYoloHarnessTests: XCTestCase {
     func testAsyncModeNeverWaitsAndCatchesUp() {
         let h = Harness("swiftyolo", properties: ["mode": "async"])
         h.addSource("videotestsrc pattern=ball ! capsfilter caps=\"video/x-raw,format=NV12,width=640,height=480,framerate=30/1\"")
-        var withBall = 0
-        for _ in 0..<60 {
+        // The first frames leave before any result exists (nothing waits for the model); once
+        // one exists, every later frame carries the newest. How many frames pass first
+        // depends on the machine's load, so only the order is asserted.
+        var pushed = 0, firstResult: Int?, afterFirst = 0, afterFirstWithBall = 0
+        while pushed < 600 && afterFirst < 30 {
             guard let b = h.pushAndPull() else { return XCTFail("no buffer") }
-            if regions(b).count == 1 { withBall += 1 }
+            let found = regions(b).count == 1
             gst_buffer_unref(b)
+            if found && firstResult == nil { firstResult = pushed }
+            if firstResult != nil {
+                afterFirst += 1
+                if found { afterFirstWithBall += 1 }
+            }
+            pushed += 1
             usleep(5_000)
         }
-        // The first frames leave before any result exists; later ones carry the newest.
-        XCTAssertGreaterThan(withBall, 30)
-        XCTAssertTrue(h.get("stats").contains("frames=(guint64)60"))
+        XCTAssertNotNil(firstResult, "no result in \(pushed) frames")
+        XCTAssertEqual(afterFirstWithBall, afterFirst, "frames after the first result carry the newest one")
+        XCTAssertTrue(h.get("stats").contains("frames=(guint64)\(pushed)"), h.get("stats"))
     }
 
     func testRefusedFormatIsAnElementErrorNamingTheFormat() {
