@@ -31,11 +31,9 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 # IRC daemons must not start as system services on port 6667: tests start their own.
 policy=/usr/sbin/policy-rc.d
-added_policy=""
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
   $sudo chmod +x "$policy"
-  added_policy=1
+  trap '$sudo rm -f "$policy"' EXIT  # removed even when the install fails
 fi
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-[ -z "$added_policy" ] || $sudo rm -f "$policy"
