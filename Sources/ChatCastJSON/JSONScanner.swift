@@ -78,24 +78,7 @@ public struct JSONScanner {
     /// The next member's key, its value next in line; nil (the object closed) at its end.
     /// `first` starts true for each object.
     public mutating func nextMember(_ first: inout Bool) throws -> String? {
-        skipWhitespace()
-        if current == UInt8(ascii: "}") && first {
-            position += 1
-            depth -= 1
-            return nil
-        }
-        if !first {
-            switch current {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"):
-                position += 1
-                depth -= 1
-                return nil
-            default: throw error("expected ',' or '}'")
-            }
-            skipWhitespace()
-        }
-        first = false
+        guard try advance(closing: UInt8(ascii: "}"), first: &first) else { return nil }
         guard current == UInt8(ascii: "\"") else { throw error("expected a key") }
         let key = try parseString()
         skipWhitespace()
@@ -107,21 +90,22 @@ public struct JSONScanner {
 
     /// Whether another element follows (then it is next in line); false at the array's end.
     public mutating func nextElement(_ first: inout Bool) throws -> Bool {
+        try advance(closing: UInt8(ascii: "]"), first: &first)
+    }
+
+    /// Past the `,` before the next item of a container (or its close, then false).
+    private mutating func advance(closing: UInt8, first: inout Bool) throws -> Bool {
         skipWhitespace()
-        if current == UInt8(ascii: "]") && first {
+        if current == closing {
             position += 1
             depth -= 1
             return false
         }
         if !first {
-            switch current {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"):
-                position += 1
-                depth -= 1
-                return false
-            default: throw error("expected ',' or ']'")
+            guard current == UInt8(ascii: ",") else {
+                throw error("expected ',' or '\(Character(Unicode.Scalar(closing)))'")
             }
+            position += 1
         }
         first = false
         skipWhitespace()

@@ -30,7 +30,7 @@ public enum EnvelopeDecoder {
                 var version: Double?, envelope = ChatEnvelope(), first = true
                 while let key = try s.nextMember(&first) {
                     switch key {
-                    case "v": version = try s.kind() == .number ? try s.number() : { try s.skipValue(); return .nan }()
+                    case "v": version = try optionalNumber(&s)
                     case "chat": envelope.chat = try messages(&s)
                     case "det": envelope.detections = try detections(&s)
                     default: try s.skipValue()  // unknown fields are ignored (but must be valid JSON)

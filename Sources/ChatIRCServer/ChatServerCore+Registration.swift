@@ -79,7 +79,7 @@ extension ChatServerCore {
     }
 
     func completeRegistration(_ client: ClientState) {
-        guard !client.registered, !client.negotiatingCapabilities, let nick = client.nick, client.user != nil else { return }
+        guard !client.registered, !client.negotiatingCapabilities, client.nick != nil, client.user != nil else { return }
         if let publisherPassword = config.publisherPassword, client.password == publisherPassword {
             client.publisher = true
         } else if let password = config.password, client.password != password {
@@ -96,6 +96,5 @@ extension ChatServerCore {
         reply(client, "004", [config.serverName, "chatcast", "i", "bnot"])
         reply(client, "005", isupport + ["are supported by this server"])
         reply(client, "422", ["MOTD File is missing"])
-        _ = nick
     }
 }

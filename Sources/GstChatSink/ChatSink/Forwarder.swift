@@ -11,24 +11,23 @@ import Synchronization
 /// room's history is in: until then stream chat waits.
 final class Forwarder: Sendable {
     private let client: IRCClient
-    private let room: String
     private let nick: String
     private let state = ForwarderState()
+    private let outbox: ClientBox
 
     init(options: IRCClient.Options, room: String, element: ElementRef) {
-        self.room = room
         nick = CaseMapping.fold(options.nick)
         let state = self.state
-        let room = self.room
         // Filled in below: events can only arrive after `start`.
-        let box = ClientBox()
+        let box = ClientBox(room: room)
+        outbox = box
         client = IRCClient(options: options) { event in
             switch event {
             case let .message(m, _): state.know(m.id)
             case .joined:
                 // Servers without history send no batch: give them a moment, then go.
-                DispatchQueue.global().asyncAfter(deadline: .now() + 1) { box.flush(state.ready(), room: room) }
-            case .historyEnd: box.flush(state.ready(), room: room)
+                DispatchQueue.global().asyncAfter(deadline: .now() + 1) { box.send(state.ready()) }
+            case .historyEnd: box.send(state.ready())
             case let .disconnected(reason): ChatSink.log.warning(element, "chat server: \(reason); reconnecting")
             default: break
             }
@@ -40,7 +39,7 @@ final class Forwarder: Sendable {
     func forward(_ messages: [ChatMessage]) {
         // Our own forwards come back through a chatinject in the same room under our nick.
         let fresh = messages.filter { CaseMapping.fold($0.nick) != nick }
-        for m in state.take(fresh) { client.send(room: room, text: "<\(m.nick)> \(m.text)") }
+        outbox.send(state.take(fresh))
     }
 
     /// Waits (up to 3 s) for the room's history so that waiting chat is decided, then leaves.
@@ -91,9 +90,13 @@ private final class ForwarderState: Sendable {
     }
 }
 
+/// Sends forwarded chat to the room as `<nick> text`; shared with the client's event handler.
 private final class ClientBox: Sendable {
     let client = Mutex<IRCClient?>(nil)
-    func flush(_ messages: [ChatMessage], room: String) {
+    let room: String
+    init(room: String) { self.room = room }
+
+    func send(_ messages: [ChatMessage]) {
         guard let c = client.withLock({ $0 }) else { return }
         for m in messages { c.send(room: room, text: "<\(m.nick)> \(m.text)") }
     }
