@@ -30,6 +30,9 @@ let package = Package(
         .systemLibrary(name: "CGstCheck", pkgConfig: "gstreamer-check-1.0",
                        providers: [.apt(["libgstreamer1.0-dev"])]),
         .target(name: "CGstGlue", dependencies: ["CGStreamer"]),
+        // gst-rtsp-server subclasses (kept out of CGstGlue so the plugins do not link it).
+        .target(name: "CGstRTSPGlue", dependencies: ["CGstRTSPServer"],
+                linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0")]),
         .target(
             name: "CTorch",
             cxxSettings: [.unsafeFlags(["-I\(torchInclude)", "-O2", "-Wno-deprecated-declarations"])],
@@ -62,7 +65,8 @@ let package = Package(
         // Pipeline presets (pipelines/*.yaml): loading, checking, rendering gst-launch lines.
         .target(name: "ChatCastPresets", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The RTSP half of `chatcast serve` (gst-rtsp-server on its own main-loop thread).
-        .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer"]),
+        .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer", "CGstRTSPGlue"],
+                linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0"), .linkedLibrary("gio-2.0")]),
         .executableTarget(name: "Launcher", dependencies: [
             "CGStreamer", "CGstGlue", "ChatCastJSON", "ChatCastSEI", "ChatIRC", "ChatIRCServer", "ChatCastRTSP", "ChatCastPresets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,11 +1,23 @@
 import CGStreamer
+import CGstRTSPGlue
 import CGstRTSPServer
 import Foundation
 
 /// gst-rtsp-server on its own GLib main-loop thread (the original program's "Stream Video
 /// to Server" did the same beside its chat), with the defaults Debian's 1.22.0 leaves
-/// unsafe changed: bounded request bodies, a session cap and expired sessions reaped.
+/// unsafe changed: bounded request bodies, a session cap, expired sessions reaped, PLAY
+/// Scale/Speed judged before the media sees them. Rooms: a publisher RECORDs to
+/// `/ROOM` and viewers PLAY the same path (bridged in process, see `RoomBridge`).
 public final class RTSPServer: @unchecked Sendable {
+    public struct Credentials: Sendable {
+        public var user: String
+        public var password: String
+        public init(user: String, password: String) {
+            self.user = user
+            self.password = password
+        }
+    }
+
     public struct Settings: Sendable {
         public var address = "127.0.0.1"
         /// 0 picks a free port; `port` tells which after `start`.
@@ -14,18 +26,34 @@ public final class RTSPServer: @unchecked Sendable {
         /// RTSP requests carry no large bodies; 1.22 accepts any size by default.
         public var contentLengthLimit = 16 * 1024
         public var cleanupIntervalSeconds: UInt32 = 2
+        /// Publishers must give these for ANNOUNCE/RECORD (401 otherwise); nil lets anyone publish.
+        public var publisher: Credentials?
+        /// PEM certificate and key: RTSPS.
+        public var tlsCertificate: String?
+        public var tlsKey: String?
+        /// Jitter buffer of a publisher's stream, in milliseconds.
+        public var recordLatencyMs: UInt32 = 100
+        /// Rooms that may exist at once (each costs two mount points).
+        public var maxRooms = 256
         public init() {}
     }
 
     public enum Failure: Error, CustomStringConvertible {
         case cannotListen(String, Int)
+        case badCertificate(String)
         public var description: String {
             switch self {
             case let .cannotListen(address, port):
                 return "the RTSP server cannot listen on \(address):\(port) (port in use, or address not on this machine)"
+            case let .badCertificate(reason):
+                return "cannot use the TLS certificate: \(reason)"
             }
         }
     }
+
+    /// A room's stream started (room name, URL to play) or ended. Called off the server's thread.
+    public var onRoomLive: (@Sendable (String, String) -> Void)?
+    public var onRoomEnded: (@Sendable (String) -> Void)?
 
     public let settings: Settings
     private let server: UnsafeMutablePointer<GstRTSPServer>
@@ -34,12 +62,15 @@ public final class RTSPServer: @unchecked Sendable {
     private var sources: [UInt32] = []
     private var thread: Thread?
     private let stopped = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var rooms: [String: RoomBridge] = [:]
+    private var playOnlyPaths: Set<String> = []
     public private(set) var port = 0
 
-    public init(settings: Settings = Settings()) {
+    public init(settings: Settings = Settings()) throws {
         self.settings = settings
         gst_init(nil, nil)
-        server = gst_rtsp_server_new()!
+        server = cgst_rtsp_room_server_new(RTSPServer.announceHook, RTSPServer.playHook)!
         context = g_main_context_new()
         loop = g_main_loop_new(context, 0)
         gst_rtsp_server_set_address(server, settings.address)
@@ -48,6 +79,9 @@ public final class RTSPServer: @unchecked Sendable {
         let pool = gst_rtsp_server_get_session_pool(server)
         gst_rtsp_session_pool_set_max_sessions(pool, guint(settings.maxSessions))
         g_object_unref(pool)
+        try installAuth()
+        // Clients are made after `start`; the server outlives them (`stop` closes them all).
+        cgst_rtsp_room_server_set_user_data(server, Unmanaged.passUnretained(self).toOpaque())
     }
 
     deinit {
@@ -57,21 +91,37 @@ public final class RTSPServer: @unchecked Sendable {
         g_object_unref(server)
     }
 
+    public var scheme: String { settings.tlsCertificate == nil ? "rtsp" : "rtsps" }
+
     /// Serves `launch` (a gst-launch description in parentheses whose payloaders are named
-    /// pay0, pay1, …) at `path`. Shared media: every viewer of a path sees one pipeline.
+    /// pay0, pay1, …) at `path`, for PLAY only. Shared media: every viewer sees one pipeline.
     public func mount(_ path: String, launch: String, shared: Bool = true) {
-        let factory = gst_rtsp_media_factory_new()
-        gst_rtsp_media_factory_set_launch(factory, launch)
+        lock.withLock { _ = playOnlyPaths.insert(path) }
+        let factory = makeFactory(launch: launch, roles: ["viewer", "publisher"])
         gst_rtsp_media_factory_set_shared(factory, shared ? 1 : 0)
-        let mounts = gst_rtsp_server_get_mount_points(server)
-        gst_rtsp_mount_points_add_factory(mounts, path, factory)  // takes the factory
-        g_object_unref(mounts)
+        addFactory(factory, at: path)
     }
 
     public func unmount(_ path: String) {
+        lock.withLock { _ = playOnlyPaths.remove(path) }
         let mounts = gst_rtsp_server_get_mount_points(server)
         gst_rtsp_mount_points_remove_factory(mounts, path)
         g_object_unref(mounts)
+    }
+
+    /// Rooms with a live publisher and what has reached each.
+    public var liveRooms: [(room: String, accessUnits: Int, bytes: Int)] {
+        lock.withLock { Array(rooms.values) }.filter(\.isLive).map { ($0.room, $0.counters.accessUnits, $0.counters.bytes) }
+    }
+
+    /// Bytes of video received from publishers since the start (all rooms).
+    public var bytesReceived: Int { lock.withLock { Array(rooms.values) }.reduce(0) { $0 + $1.counters.bytes } }
+
+    /// Viewers and publishers with a session.
+    public var sessionCount: Int {
+        let pool = gst_rtsp_server_get_session_pool(server)
+        defer { g_object_unref(pool) }
+        return Int(gst_rtsp_session_pool_get_n_sessions(pool))
     }
 
     /// Binds the socket (so errors surface here) and runs the main loop on its own thread.
@@ -105,6 +155,167 @@ public final class RTSPServer: @unchecked Sendable {
         g_main_loop_quit(loop)
         stopped.wait()
         thread = nil
+    }
+
+    // MARK: rooms
+
+    private static let announceHook: CGstRTSPAnnounceHook = { ctx, path, data in
+        guard let data, let path else { return GST_RTSP_STS_INTERNAL_SERVER_ERROR }
+        return Unmanaged<RTSPServer>.fromOpaque(data).takeUnretainedValue().announce(path: String(cString: path), ctx: ctx)
+    }
+
+    private static let playHook: CGstRTSPPlayHook = { ctx, path, data in
+        guard let data, let path else { return GST_RTSP_STS_INTERNAL_SERVER_ERROR }
+        return Unmanaged<RTSPServer>.fromOpaque(data).takeUnretainedValue().play(path: String(cString: path), ctx: ctx)
+    }
+
+    /// A room name is one path segment of characters safe in an IRC channel name too.
+    static func roomName(ofPath path: String) -> String? {
+        guard path.hasPrefix("/") else { return nil }
+        let name = path.dropFirst()
+        guard (1...64).contains(name.count),
+              name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) })
+        else { return nil }
+        return String(name)
+    }
+
+    private func announce(path: String, ctx: UnsafeMutablePointer<GstRTSPContext>?) -> GstRTSPStatusCode {
+        if lock.withLock({ playOnlyPaths.contains(path) }) { return GST_RTSP_STS_METHOD_NOT_ALLOWED }
+        guard Self.roomName(ofPath: path) != nil else { return GST_RTSP_STS_NOT_FOUND }
+        let bridge: RoomBridge? = lock.withLock {
+            if let existing = rooms[path] { return existing }
+            guard rooms.count < settings.maxRooms else { return nil }
+            let created = RoomBridge(path: path)
+            rooms[path] = created
+            return created
+        }
+        guard let bridge else { return GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH }
+        if bridge.hasPublisher { return GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE }
+        if let uri = ctx?.pointee.uri, let text = gst_rtsp_url_get_request_uri(uri) {
+            bridge.publishedURL = publicURL(requested: String(cString: text), path: path)
+            g_free(text)
+        }
+        ensureRecordMount(for: bridge)
+        return GST_RTSP_STS_OK
+    }
+
+    /// The URL viewers should use: the bound address unless it is a wildcard, then the host
+    /// the publisher reached.
+    private func publicURL(requested: String, path: String) -> String {
+        let wildcard = ["0.0.0.0", "::", ""].contains(settings.address)
+        if !wildcard {
+            let host = settings.address.contains(":") ? "[\(settings.address)]" : settings.address
+            return "\(scheme)://\(host):\(port)\(path)"
+        }
+        guard var parts = URLComponents(string: requested) else { return requested }
+        parts.scheme = scheme
+        parts.path = path
+        parts.query = nil
+        return parts.string ?? requested
+    }
+
+    private func play(path: String, ctx: UnsafeMutablePointer<GstRTSPContext>?) -> GstRTSPStatusCode {
+        func header(_ field: GstRTSPHeaderField) -> String? { cgst_rtsp_request_header(ctx, field).map { String(cString: $0) } }
+        switch PlaybackRate.judge(scale: header(GST_RTSP_HDR_SCALE), speed: header(GST_RTSP_HDR_SPEED)) {
+        case .malformed: return GST_RTSP_STS_BAD_REQUEST
+        case .unsupported: return GST_RTSP_STS_HEADER_FIELD_NOT_VALID_FOR_RESOURCE
+        case .accepted: break
+        }
+        // Shared media: a viewer that starts or resumes mid-GOP needs the next IDR now.
+        let room = lock.withLock { rooms.first { path == $0.key || path.hasPrefix($0.key + "/") }?.value }
+        room?.requestKeyUnit()
+        return GST_RTSP_STS_OK
+    }
+
+    private func ensureRecordMount(for bridge: RoomBridge) {
+        let recordPath = CGST_RTSP_RECORD_PREFIX + bridge.path
+        let mounts = gst_rtsp_server_get_mount_points(server)!
+        defer { g_object_unref(mounts) }
+        var matched: gint = 0
+        if let existing = gst_rtsp_mount_points_match(mounts, recordPath, &matched) {
+            g_object_unref(existing)
+            if Int(matched) == recordPath.utf8.count { return }
+        }
+        let roles = settings.publisher == nil ? ["viewer", "publisher"] : ["publisher"]
+        let factory = makeFactory(launch: RoomBridge.recordLaunch, roles: roles)
+        gst_rtsp_media_factory_set_transport_mode(factory, GST_RTSP_TRANSPORT_MODE_RECORD)
+        gst_rtsp_media_factory_set_latency(factory, settings.recordLatencyMs)
+        _ = cgst_signal_connect(factory, "media-configure", unsafeBitCast(RTSPServer.recordConfigured, to: GCallback.self),
+                                Unmanaged.passUnretained(bridge).toOpaque())
+        bridge.onLive = { [weak self] bridge in self?.roomWentLive(bridge) }
+        bridge.onEnded = { [weak self] bridge in self?.roomEnded(bridge) }
+        gst_rtsp_mount_points_add_factory(mounts, recordPath, factory)
+    }
+
+    private static let recordConfigured: @convention(c) (UnsafeMutablePointer<GstRTSPMediaFactory>?, UnsafeMutablePointer<GstRTSPMedia>?, gpointer?) -> Void = { _, media, data in
+        guard let media else { return }
+        _ = Unmanaged<RoomBridge>.fromOpaque(data!).takeUnretainedValue().attachRecord(media)
+    }
+
+    private static let playConfigured: @convention(c) (UnsafeMutablePointer<GstRTSPMediaFactory>?, UnsafeMutablePointer<GstRTSPMedia>?, gpointer?) -> Void = { _, media, data in
+        guard let media else { return }
+        Unmanaged<RoomBridge>.fromOpaque(data!).takeUnretainedValue().attachPlay(media)
+    }
+
+    /// The publisher's first access unit: viewers may now DESCRIBE the room.
+    private func roomWentLive(_ bridge: RoomBridge) {
+        let factory = makeFactory(launch: RoomBridge.playLaunch, roles: ["viewer", "publisher"])
+        gst_rtsp_media_factory_set_shared(factory, 1)
+        _ = cgst_signal_connect(factory, "media-configure", unsafeBitCast(RTSPServer.playConfigured, to: GCallback.self),
+                                Unmanaged.passUnretained(bridge).toOpaque())
+        addFactory(factory, at: bridge.path)
+        onRoomLive?(bridge.room, bridge.publishedURL)
+    }
+
+    private func roomEnded(_ bridge: RoomBridge) {
+        let mounts = gst_rtsp_server_get_mount_points(server)
+        gst_rtsp_mount_points_remove_factory(mounts, bridge.path)
+        g_object_unref(mounts)
+        onRoomEnded?(bridge.room)
+    }
+
+    // MARK: setup
+
+    private func makeFactory(launch: String, roles: [String]) -> UnsafeMutablePointer<GstRTSPMediaFactory> {
+        let factory = gst_rtsp_media_factory_new()!
+        gst_rtsp_media_factory_set_launch(factory, launch)
+        for role in roles { cgst_rtsp_factory_allow(factory, role) }
+        return factory
+    }
+
+    private func addFactory(_ factory: UnsafeMutablePointer<GstRTSPMediaFactory>, at path: String) {
+        let mounts = gst_rtsp_server_get_mount_points(server)
+        gst_rtsp_mount_points_add_factory(mounts, path, factory)  // takes the factory
+        g_object_unref(mounts)
+    }
+
+    /// Roles: everyone is a viewer; a publisher's credentials give the publisher role, which
+    /// RECORD mounts require when credentials are configured. The TLS certificate lives on
+    /// the auth object too.
+    private func installAuth() throws {
+        let auth = gst_rtsp_auth_new()!
+        defer { g_object_unref(auth) }
+        let viewer = cgst_rtsp_token_new_role("viewer")!
+        gst_rtsp_auth_set_default_token(auth, viewer)
+        gst_mini_object_unref(UnsafeMutableRawPointer(viewer).assumingMemoryBound(to: GstMiniObject.self))
+        if let publisher = settings.publisher {
+            let token = cgst_rtsp_token_new_role("publisher")!
+            let basic = gst_rtsp_auth_make_basic(publisher.user, publisher.password)
+            gst_rtsp_auth_add_basic(auth, basic, token)
+            g_free(basic)
+            gst_mini_object_unref(UnsafeMutableRawPointer(token).assumingMemoryBound(to: GstMiniObject.self))
+        }
+        if let certificate = settings.tlsCertificate {
+            var error: UnsafeMutablePointer<GError>?
+            guard let tls = g_tls_certificate_new_from_files(certificate, settings.tlsKey ?? certificate, &error) else {
+                let reason = error.map { String(cString: $0.pointee.message) } ?? "unreadable"
+                if let error { g_error_free(error) }
+                throw Failure.badCertificate(reason)
+            }
+            gst_rtsp_auth_set_tls_certificate(auth, tls)
+            g_object_unref(tls)
+        }
+        gst_rtsp_server_set_auth(server, auth)
     }
 
     /// 1.22 reaps expired sessions only when asked.

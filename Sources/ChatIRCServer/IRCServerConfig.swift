@@ -21,8 +21,10 @@ public struct IRCServerConfig: Sendable {
     }
     /// Refused messages in a row (while the bucket is empty) before the client is disconnected.
     public var floodDisconnectAfter = 10
-    /// Bytes waiting for a client that does not read before it is dropped.
-    public var sendQueueBytes = 256 * 1024
+    /// Bytes waiting for a client that does not read before it is dropped. InspIRCd's
+    /// hard send queue: a reader that keeps up but lags a burst (a busy room, a history
+    /// replay) stays; one that stopped reading costs at most this.
+    public var sendQueueBytes = 1024 * 1024
     public var registrationTimeout: TimeAmount = .seconds(30)
     /// Silence before the server sends PING, and time allowed for the PONG.
     public var pingInterval: TimeAmount = .seconds(90)

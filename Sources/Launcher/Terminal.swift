@@ -13,10 +13,19 @@ enum Terminal {
     static func say(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        FileHandle.standardError.write(Data(("chatcast: " + line + "\n").utf8))
+        // On a terminal, a status line may be drawn where this line starts.
+        let clear = isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[K" : ""
+        FileHandle.standardError.write(Data((clear + "chatcast: " + line + "\n").utf8))
     }
 
     static func error(_ line: String) { say(line) }
+
+    /// Rewrites the current stderr line (a status line on a terminal); nil clears it.
+    static func redraw(_ line: String?) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + (line ?? "")).utf8))
+    }
 }
 
 /// Blocks until SIGINT or SIGTERM, and says which.

@@ -32,7 +32,7 @@ final class ChatRTSPTests: XCTestCase {
 
         var settings = RTSPServer.Settings()
         settings.port = 0
-        let server = RTSPServer(settings: settings)
+        let server = try RTSPServer(settings: settings)
         server.mount("/lobby", launch: "( filesrc location=\(clip) ! matroskademux ! h264parse ! rtph264pay name=pay0 pt=96 "
                      + "config-interval=-1 )", shared: false)
         try server.start()

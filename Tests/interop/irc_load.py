@@ -87,6 +87,10 @@ class Listener(threading.Thread):
             return self.data
 
 
+# 3,000 messages of ~480 bytes: 1.4 MB, beyond the server's 1 MiB send queue.
+ROUNDS = 300
+
+
 def slowreader(host, port):
     reader = connect(host, port, "reader")
     read_until(reader, b" 422 ")
@@ -104,7 +108,7 @@ def slowreader(host, port):
         senders.append((s, Listener(s)))
     text = "z" * 440
     expected = 0
-    for round_ in range(100):
+    for round_ in range(ROUNDS):
         for k, (s, _) in enumerate(senders):
             s.sendall(f"PRIVMSG #lobby :{k} {round_} {text}\r\n".encode())
             expected += 1
@@ -119,7 +123,7 @@ def slowreader(host, port):
     names = listening.text()[before:]
     others = [l for _, l in senders]
     print(json.dumps({"expected": expected, "received": got.count(b"PRIVMSG #lobby"),
-                      "senders_complete": sum(1 for l in others if l.text().count(b"PRIVMSG #lobby") >= expected - 100),
+                      "senders_complete": sum(1 for l in others if l.text().count(b"PRIVMSG #lobby") >= expected - ROUNDS),
                       "slow_in_room": b" slow" in names.split(b" 353 ")[-1].split(b"\r\n")[0],
                       "quit_seen": b"SendQ exceeded" in got}))
 

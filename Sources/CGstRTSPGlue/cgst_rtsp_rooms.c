@@ -1,0 +1,200 @@
+#include "CGstRTSPGlue.h"
+#include <string.h>
+
+// ---- client: path routing and the PLAY hook --------------------------------------------
+
+typedef struct {
+  GstRTSPClient parent;
+  gchar *published;  // the path this connection ANNOUNCEd (its RECORD session), if any
+  GstRTSPStatusCode announce_status;  // the hook's answer to the ANNOUNCE being handled
+  CGstRTSPAnnounceHook announce;
+  CGstRTSPPlayHook play;
+  gpointer user_data;
+} CGstRoomClient;
+
+typedef struct {
+  GstRTSPClientClass parent_class;
+} CGstRoomClientClass;
+
+G_DEFINE_TYPE(CGstRoomClient, cgst_room_client, GST_TYPE_RTSP_CLIENT)
+
+static gboolean is_under(const gchar *path, const gchar *prefix) {
+  size_t n = strlen(prefix);
+  return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/// Where a request for `path` (taken) goes: the room's RECORD mount for the connection that
+/// ANNOUNCEd it, the path itself otherwise; NULL (404) for paths naming the RECORD mounts.
+static gchar *route_path(CGstRoomClient *self, gchar *path, GstRTSPContext *ctx) {
+  if (is_under(path, CGST_RTSP_RECORD_PREFIX) || g_str_has_prefix(path, CGST_RTSP_RECORD_PREFIX "/")) {
+    g_free(path);
+    return NULL;
+  }
+  // The answer to an ANNOUNCE is decided here and given in pre-announce, which 1.22 runs later.
+  if (ctx && ctx->request && ctx->request->type == GST_RTSP_MESSAGE_REQUEST &&
+      ctx->request->type_data.request.method == GST_RTSP_ANNOUNCE) {
+    self->announce_status = self->announce(ctx, path, self->user_data);
+    if (self->announce_status == GST_RTSP_STS_OK) {
+      g_free(self->published);
+      self->published = g_strdup(path);
+    }
+  }
+  if (self->published && is_under(path, self->published)) {
+    gchar *routed = g_strconcat(CGST_RTSP_RECORD_PREFIX, path, NULL);
+    g_free(path);
+    return routed;
+  }
+  return path;
+}
+
+// 1.22 makes paths in two places: DESCRIBE, ANNOUNCE and SETUP's media lookup ask the mount
+// points, the other methods (and SETUP's session lookup) the client. Both route.
+static gchar *room_client_make_path(GstRTSPClient *client, const GstRTSPUrl *uri) {
+  gchar *path = GST_RTSP_CLIENT_CLASS(cgst_room_client_parent_class)->make_path_from_uri(client, uri);
+  return path ? route_path((CGstRoomClient *)client, path, gst_rtsp_context_get_current()) : NULL;
+}
+
+static GstRTSPStatusCode room_client_pre_play(GstRTSPClient *client, GstRTSPContext *ctx) {
+  CGstRoomClient *self = (CGstRoomClient *)client;
+  gchar *path = cgst_rtsp_request_path(ctx);
+  GstRTSPStatusCode code = self->play(ctx, path ? path : "", self->user_data);
+  g_free(path);
+  return code;
+}
+
+static GstRTSPStatusCode room_client_pre_announce(GstRTSPClient *client, GstRTSPContext *ctx) {
+  (void)ctx;
+  CGstRoomClient *self = (CGstRoomClient *)client;
+  GstRTSPStatusCode code = self->announce_status;
+  self->announce_status = GST_RTSP_STS_OK;
+  return code;
+}
+
+static void room_client_finalize(GObject *object) {
+  g_free(((CGstRoomClient *)object)->published);
+  G_OBJECT_CLASS(cgst_room_client_parent_class)->finalize(object);
+}
+
+static void cgst_room_client_class_init(CGstRoomClientClass *klass) {
+  G_OBJECT_CLASS(klass)->finalize = room_client_finalize;
+  GST_RTSP_CLIENT_CLASS(klass)->make_path_from_uri = room_client_make_path;
+  GST_RTSP_CLIENT_CLASS(klass)->pre_play_request = room_client_pre_play;
+  GST_RTSP_CLIENT_CLASS(klass)->pre_announce_request = room_client_pre_announce;
+}
+
+static void cgst_room_client_init(CGstRoomClient *self) { self->announce_status = GST_RTSP_STS_OK; }
+
+// ---- mount points: the same routing for the lookups that bypass the client -------------
+
+typedef struct {
+  GstRTSPMountPoints parent;
+} CGstRoomMounts;
+
+typedef struct {
+  GstRTSPMountPointsClass parent_class;
+} CGstRoomMountsClass;
+
+G_DEFINE_TYPE(CGstRoomMounts, cgst_room_mounts, GST_TYPE_RTSP_MOUNT_POINTS)
+
+static gchar *room_mounts_make_path(GstRTSPMountPoints *mounts, const GstRTSPUrl *url) {
+  gchar *path = GST_RTSP_MOUNT_POINTS_CLASS(cgst_room_mounts_parent_class)->make_path(mounts, url);
+  GstRTSPContext *ctx = gst_rtsp_context_get_current();
+  if (path == NULL || ctx == NULL || ctx->client == NULL ||
+      !G_TYPE_CHECK_INSTANCE_TYPE(ctx->client, cgst_room_client_get_type()))
+    return path;
+  return route_path((CGstRoomClient *)ctx->client, path, ctx);
+}
+
+static void cgst_room_mounts_class_init(CGstRoomMountsClass *klass) {
+  GST_RTSP_MOUNT_POINTS_CLASS(klass)->make_path = room_mounts_make_path;
+}
+
+static void cgst_room_mounts_init(CGstRoomMounts *self) { (void)self; }
+
+// ---- server: makes room clients, configured as the stock server configures its own -----
+
+typedef struct {
+  GstRTSPServer parent;
+  CGstRTSPAnnounceHook announce;
+  CGstRTSPPlayHook play;
+  gpointer user_data;
+} CGstRoomServer;
+
+typedef struct {
+  GstRTSPServerClass parent_class;
+} CGstRoomServerClass;
+
+G_DEFINE_TYPE(CGstRoomServer, cgst_room_server, GST_TYPE_RTSP_SERVER)
+
+static GstRTSPClient *room_server_create_client(GstRTSPServer *server) {
+  CGstRoomServer *self = (CGstRoomServer *)server;
+  CGstRoomClient *room_client = g_object_new(cgst_room_client_get_type(), NULL);
+  room_client->announce = self->announce;
+  room_client->play = self->play;
+  room_client->user_data = self->user_data;
+  GstRTSPClient *client = GST_RTSP_CLIENT(room_client);
+  // What gst-rtsp-server's default_create_client does, through the public getters.
+  GstRTSPSessionPool *pool = gst_rtsp_server_get_session_pool(server);
+  gst_rtsp_client_set_session_pool(client, pool);
+  if (pool) g_object_unref(pool);
+  GstRTSPMountPoints *mounts = gst_rtsp_server_get_mount_points(server);
+  gst_rtsp_client_set_mount_points(client, mounts);
+  if (mounts) g_object_unref(mounts);
+  gst_rtsp_client_set_content_length_limit(client, gst_rtsp_server_get_content_length_limit(server));
+  GstRTSPAuth *auth = gst_rtsp_server_get_auth(server);
+  gst_rtsp_client_set_auth(client, auth);
+  if (auth) g_object_unref(auth);
+  GstRTSPThreadPool *threads = gst_rtsp_server_get_thread_pool(server);
+  gst_rtsp_client_set_thread_pool(client, threads);
+  if (threads) g_object_unref(threads);
+  return client;
+}
+
+static void cgst_room_server_class_init(CGstRoomServerClass *klass) {
+  GST_RTSP_SERVER_CLASS(klass)->create_client = room_server_create_client;
+}
+
+static void cgst_room_server_init(CGstRoomServer *self) { (void)self; }
+
+GstRTSPServer *cgst_rtsp_room_server_new(CGstRTSPAnnounceHook announce, CGstRTSPPlayHook play) {
+  CGstRoomServer *self = g_object_new(cgst_room_server_get_type(), NULL);
+  self->announce = announce;
+  self->play = play;
+  GstRTSPMountPoints *mounts = g_object_new(cgst_room_mounts_get_type(), NULL);
+  gst_rtsp_server_set_mount_points(GST_RTSP_SERVER(self), mounts);
+  g_object_unref(mounts);
+  return GST_RTSP_SERVER(self);
+}
+
+void cgst_rtsp_room_server_set_user_data(GstRTSPServer *server, gpointer user_data) {
+  ((CGstRoomServer *)server)->user_data = user_data;
+}
+
+// ---- request accessors (GstRTSPMessage's union is awkward from Swift) ------------------
+
+const gchar *cgst_rtsp_request_header(GstRTSPContext *ctx, GstRTSPHeaderField field) {
+  gchar *value = NULL;
+  if (ctx == NULL || ctx->request == NULL) return NULL;
+  if (gst_rtsp_message_get_header(ctx->request, field, &value, 0) != GST_RTSP_OK) return NULL;
+  return value;
+}
+
+gchar *cgst_rtsp_request_path(GstRTSPContext *ctx) {
+  if (ctx == NULL || ctx->uri == NULL || ctx->uri->abspath == NULL) return NULL;
+  return g_strdup(ctx->uri->abspath);
+}
+
+// ---- variadic and macro wrappers -------------------------------------------------------
+
+GstRTSPToken *cgst_rtsp_token_new_role(const gchar *role) {
+  return gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, role, NULL);
+}
+
+void cgst_rtsp_factory_allow(GstRTSPMediaFactory *factory, const gchar *role) {
+  gst_rtsp_media_factory_add_role(factory, role, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                  GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
+}
+
+gulong cgst_signal_connect(gpointer instance, const gchar *signal, GCallback handler, gpointer data) {
+  return g_signal_connect(instance, signal, handler, data);
+}

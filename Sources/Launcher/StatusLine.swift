@@ -1,0 +1,36 @@
+import Foundation
+
+/// The long-running commands' status line (fps, bitrate, viewers, chat messages): redrawn in
+/// place on a terminal, one plain line per period otherwise (logs, pipes, tests).
+final class StatusLine: @unchecked Sendable {
+    private let timer: DispatchSourceTimer
+    private let inPlace = isatty(STDERR_FILENO) == 1
+
+    /// `render` is asked for the line once per `period`.
+    init(period: TimeInterval = 2, render: @escaping @Sendable () -> String) {
+        timer = DispatchSource.makeTimerSource(queue: .global())
+        let inPlace = self.inPlace
+        timer.schedule(deadline: .now() + period, repeating: period)
+        timer.setEventHandler {
+            let line = render()
+            if inPlace { Terminal.redraw("chatcast: " + line) } else { Terminal.say(line) }
+        }
+        timer.resume()
+    }
+
+    func stop() {
+        timer.cancel()
+        if inPlace { Terminal.redraw(nil) }
+    }
+}
+
+/// Per-second rates from running totals (used from the status line's timer only).
+final class RateMeter: @unchecked Sendable {
+    private var last: (time: TimeInterval, count: Int)?
+
+    func perSecond(total: Int, now: TimeInterval = ProcessInfo.processInfo.systemUptime) -> Double {
+        defer { last = (now, total) }
+        guard let last, now > last.time else { return 0 }
+        return Double(total - last.count) / (now - last.time)
+    }
+}
