@@ -30,7 +30,7 @@ plugins: build
 	@echo "plugins staged in $(PLUGIN_DIR): GST_PLUGIN_PATH=$(PLUGIN_DIR) gst-inspect-1.0 swiftyolo"
 
 demo: plugins
-	$(BUILD_DIR)/chatcast detect --num-buffers 150
+	$(BUILD_DIR)/chatcast demo --duration 20
 
 test: plugins
 	$(SWIFT) build -c $(CONFIG) --build-tests

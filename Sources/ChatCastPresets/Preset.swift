@@ -51,7 +51,7 @@ public struct Preset: Equatable, Sendable {
         return (["gst-launch-1.0", "-e"] + tokens.map(Self.shellQuoted)).joined(separator: " ")
     }
 
-    static func launchValue(_ value: String) -> String {
+    public static func launchValue(_ value: String) -> String {
         let plain = value.allSatisfy { $0.isLetter || $0.isNumber || "-_./:,=+@%".contains($0) }
         guard !plain || value.isEmpty else { return value }
         return "\"" + value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\""

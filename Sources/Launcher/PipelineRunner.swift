@@ -1,5 +1,6 @@
 import CGStreamer
 import CGstGlue
+import Foundation
 
 /// Runs a gst-launch description to EOS or error, handing element messages that carry a
 /// `json` field to a callback as they arrive.
@@ -25,6 +26,19 @@ final class PipelineRunner {
     deinit {
         gst_element_set_state(pipeline, GST_STATE_NULL)
         gst_object_unref(pipeline)
+    }
+
+    /// Ends the stream (EOS, so files are finalised) after `seconds`, and on SIGINT/SIGTERM.
+    func end(after seconds: Double?) {
+        // The handle keeps its own reference: a timer may fire after this runner is gone.
+        let target = PipelineHandle(element: gst_object_ref(pipeline).assumingMemoryBound(to: GstElement.self))
+        if let seconds {
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { target.sendEOS() }
+        }
+        DispatchQueue.global().async {
+            _ = StopSignal.wait()
+            target.sendEOS()
+        }
     }
 
     func run(onJSON: (String, String) -> Void) -> Outcome {
@@ -68,4 +82,10 @@ final class PipelineRunner {
         }
         return error.map { String(cString: $0.pointee.message) } ?? "unknown error"
     }
+}
+
+/// The pipeline, for other threads: sending an event is thread-safe in GStreamer.
+struct PipelineHandle: @unchecked Sendable {
+    let element: UnsafeMutablePointer<GstElement>
+    func sendEOS() { _ = gst_element_send_event(element, gst_event_new_eos()) }
 }

@@ -45,7 +45,8 @@ struct Presets: ParsableCommand {
         @Option(name: .customLong("set"), parsing: .singleValue, help: "KEY=VALUE replacing a placeholder's default (repeatable).")
         var settings: [String] = []
 
-        func run() throws {
+        /// `--set KEY=VALUE` items as a dictionary.
+        static func parse(_ settings: [String]) throws -> [String: String] {
             var overrides: [String: String] = [:]
             for item in settings {
                 guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
@@ -53,6 +54,11 @@ struct Presets: ParsableCommand {
                 }
                 overrides[String(item[..<eq])] = String(item[item.index(after: eq)...])
             }
+            return overrides
+        }
+
+        func run() throws {
+            let overrides = try Self.parse(settings)
             let presets = try location.load()
             guard let preset = presets.first(where: { $0.name == name }) else {
                 throw ValidationError("no preset named \(name) (have: \(presets.map(\.name).joined(separator: ", ")))")

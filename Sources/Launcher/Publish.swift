@@ -1,0 +1,128 @@
+import ArgumentParser
+import ChatCastPresets
+import ChatCastRTSP
+import Foundation
+
+/// `chatcast publish`: the original program's "Stream Video to Server". A source (the test
+/// ball, a camera, a file) → optional detection → H.264 with the room's chat stamped in →
+/// RTSP RECORD to a server, or (`--host-rtsp`) served by its own RTSP server.
+struct Publish: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Publish a source with chat (and detections) to a room.")
+
+    @Option(help: "Source preset: test, camera or file (pipelines/publish-NAME.yaml).")
+    var preset = "test"
+
+    @Option(help: "File (preset file) or V4L2 device (preset camera).")
+    var input: String?
+
+    @Option(help: "Room whose chat is stamped into the video.")
+    var room = "lobby"
+
+    @Option(help: "Chat server, irc://HOST:PORT.")
+    var server = "irc://127.0.0.1:6667"
+
+    @Option(help: "Nick of the publisher in the room.")
+    var nick = "publisher"
+
+    @Flag(help: "Detect objects (swiftyolo) before encoding.")
+    var detect = false
+
+    @Option(help: "TorchScript model for --detect (default: the bundled ball detector).")
+    var model: String?
+
+    @Option(help: "RTSP URL to RECORD to (default: rtsp://127.0.0.1:8554/ROOM).")
+    var to: String?
+
+    @Option(name: .customLong("host-rtsp"), help: "Serve the stream from an RTSP server of our own on this port instead.")
+    var hostRTSP: Int?
+
+    @Option(help: "Publisher user for the server's RECORD.")
+    var user: String?
+
+    @Option(help: "Publisher password for the server's RECORD.")
+    var password: String?
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(name: .customLong("set"), help: "Other preset values, KEY=VALUE (see `chatcast presets show publish-NAME`).")
+    var settings: [String] = []
+
+    @OptionGroup var location: Presets.Location
+
+    func validate() throws {
+        guard ["test", "camera", "file"].contains(preset) else { throw ValidationError("--preset must be test, camera or file") }
+        if preset == "file" && input == nil { throw ValidationError("--preset file needs --input PATH") }
+        if model != nil && !detect { throw ValidationError("--model goes with --detect") }
+    }
+
+    /// The gst-launch description: the preset with this command's values and edits.
+    func description() throws -> String {
+        try PublishPlan(preset: preset, input: input, room: room, server: server, nick: nick, detect: detect, model: model,
+                        to: to, user: user, password: password, settings: try Presets.Show.parse(settings))
+            .description(presets: try location.load())
+    }
+
+    func run() throws {
+        let line = try description()
+        if let hostRTSP {
+            // The original program's way: the stream served from this process.
+            var settings = RTSPServer.Settings()
+            settings.port = hostRTSP
+            settings.address = "0.0.0.0"
+            let server = try RTSPServer(settings: settings)
+            let mountLaunch = LaunchEdits.replacingLast(in: line, with: "rtph264pay name=pay0 pt=96 config-interval=-1")
+            server.mount("/\(room)", launch: "( \(mountLaunch) )", shared: true)
+            try server.start()
+            Terminal.say("serving rtsp://127.0.0.1:\(server.port)/\(room)")
+            _ = StopSignal.wait()
+            server.stop()
+            return
+        }
+        Terminal.say("publishing to \(to ?? "rtsp://127.0.0.1:8554/\(room)") with the chat of #\(room) on \(server)")
+        let pipeline = try PipelineRunner(description: line)
+        pipeline.end(after: duration)
+        if case let .failed(message) = pipeline.run(onJSON: { _, _ in }) {
+            Terminal.error(message)
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// What `chatcast publish` (and the demo) turn into a pipeline description.
+struct PublishPlan {
+    var preset = "test"
+    var input: String?
+    var room = "lobby"
+    var server = "irc://127.0.0.1:6667"
+    var nick = "publisher"
+    var detect = false
+    var model: String?
+    var to: String?
+    var user: String?
+    var password: String?
+    var settings: [String: String] = [:]
+
+    var url: String { to ?? "rtsp://127.0.0.1:8554/\(room)" }
+
+    func description(presets: [Preset]) throws -> String {
+        guard let chosen = presets.first(where: { $0.name == "publish-\(preset)" }) else {
+            throw ValidationError("no preset publish-\(preset) (have: \(presets.map(\.name).joined(separator: ", ")))")
+        }
+        var values = settings
+        values["room"] = room
+        values["server"] = server
+        values["nick"] = nick
+        values["url"] = url
+        if let input { values[preset == "camera" ? "device" : "input"] = input }
+        var line = try chosen.description(setting: values)
+        if !detect {
+            line = LaunchEdits.removing("swiftyolo", from: line)
+        } else if let model {
+            line = LaunchEdits.setting("model", model, on: "swiftyolo", in: line)
+        }
+        if let user { line = LaunchEdits.setting("user-id", user, on: "rtspclientsink", in: line) }
+        if let password { line = LaunchEdits.setting("user-pw", password, on: "rtspclientsink", in: line) }
+        return line
+    }
+}
