@@ -52,7 +52,7 @@ def wait_port(port, timeout=15):
 
 
 def start_ours(tmp, port):
-    return subprocess.Popen([ARGS.chatcast, "serve", "--irc-port", str(port), "--data-dir", os.path.join(tmp, "ours"),
+    return subprocess.Popen([ARGS.chatcast, "serve", "--irc-port", str(port), "--rtsp-port", "0", "--data-dir", os.path.join(tmp, "ours"),
                              "--rate-limit", "1000000/1", "--max-connections", "5000"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -195,6 +195,11 @@ void cgst_rtsp_factory_allow(GstRTSPMediaFactory *factory, const gchar *role) {
                                   GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
 }
 
+void cgst_rtsp_factory_challenge(GstRTSPMediaFactory *factory, const gchar *role) {
+  gst_rtsp_media_factory_add_role(factory, role, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                  GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, FALSE, NULL);
+}
+
 gulong cgst_signal_connect(gpointer instance, const gchar *signal, GCallback handler, gpointer data) {
   return g_signal_connect(instance, signal, handler, data);
 }

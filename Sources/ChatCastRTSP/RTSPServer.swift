@@ -35,6 +35,10 @@ public final class RTSPServer: @unchecked Sendable {
         public var recordLatencyMs: UInt32 = 100
         /// Rooms that may exist at once (each costs two mount points).
         public var maxRooms = 256
+        /// Threads serving clients. 1.22's default (none: every client on the server's own
+        /// thread) lets one DESCRIBE waiting for its media stall everyone, including the
+        /// publisher whose TCP-interleaved data that media waits for.
+        public var clientThreads: Int32 = 16
         public init() {}
     }
 
@@ -79,6 +83,9 @@ public final class RTSPServer: @unchecked Sendable {
         let pool = gst_rtsp_server_get_session_pool(server)
         gst_rtsp_session_pool_set_max_sessions(pool, guint(settings.maxSessions))
         g_object_unref(pool)
+        let threads = gst_rtsp_server_get_thread_pool(server)
+        gst_rtsp_thread_pool_set_max_threads(threads, settings.clientThreads)
+        g_object_unref(threads)
         try installAuth()
         // Clients are made after `start`; the server outlives them (`stop` closes them all).
         cgst_rtsp_room_server_set_user_data(server, Unmanaged.passUnretained(self).toOpaque())
@@ -238,6 +245,7 @@ public final class RTSPServer: @unchecked Sendable {
         }
         let roles = settings.publisher == nil ? ["viewer", "publisher"] : ["publisher"]
         let factory = makeFactory(launch: RoomBridge.recordLaunch, roles: roles)
+        if settings.publisher != nil { cgst_rtsp_factory_challenge(factory, "viewer") }
         gst_rtsp_media_factory_set_transport_mode(factory, GST_RTSP_TRANSPORT_MODE_RECORD)
         gst_rtsp_media_factory_set_latency(factory, settings.recordLatencyMs)
         _ = cgst_signal_connect(factory, "media-configure", unsafeBitCast(RTSPServer.recordConfigured, to: GCallback.self),

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// Our client and chatinject against ngircd (Debian's), started by the test: chat can move

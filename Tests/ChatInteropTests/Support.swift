@@ -27,37 +27,6 @@ func runProgram(_ program: String, _ arguments: [String], input: String? = nil, 
     return try runToEnd(process, input: input, timeout: timeout)
 }
 
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
-func waitForPort(_ port: Int, timeout: TimeInterval = 10) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-        close(fd)
-        if ok { return true }
-        Thread.sleep(forTimeInterval: 0.05)
-    }
-    return false
-}
-
 /// `chatcast serve` in the background on a free port, stopped by `stop()` (SIGTERM) or `kill()`.
 final class ServeProcess {
     let port: Int
@@ -68,7 +37,7 @@ final class ServeProcess {
         port = freePort()
         self.dataDir = dataDir ?? NSTemporaryDirectory() + "chatcast-serve-\(UUID().uuidString)"
         process.executableURL = URL(fileURLWithPath: Paths.chatcast)
-        process.arguments = ["serve", "--irc-port", String(port), "--data-dir", self.dataDir] + extra
+        process.arguments = ["serve", "--irc-port", String(port), "--rtsp-port", "0", "--data-dir", self.dataDir] + extra
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -32,5 +32,8 @@ gchar *cgst_rtsp_request_path(GstRTSPContext *ctx);
 GstRTSPToken *cgst_rtsp_token_new_role(const gchar *role);
 /// Lets `role` see and construct media of `factory` (gst_rtsp_media_factory_add_role is variadic).
 void cgst_rtsp_factory_allow(GstRTSPMediaFactory *factory, const gchar *role);
+/// Lets `role` find `factory` but not construct media, so gst-rtsp-auth answers 401 and
+/// clients send credentials (without access it answers 404, and they never do).
+void cgst_rtsp_factory_challenge(GstRTSPMediaFactory *factory, const gchar *role);
 /// Connects a GObject signal (g_signal_connect is a macro).
 gulong cgst_signal_connect(gpointer instance, const gchar *signal, GCallback handler, gpointer data);

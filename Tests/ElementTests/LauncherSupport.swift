@@ -1,0 +1,114 @@
+import Foundation
+import ProcessSupport
+import XCTest
+
+extension Paths {
+    static var chatcast: String { repo.appendingPathComponent(".build/release/chatcast").path }
+    static let interop = repo.appendingPathComponent("Tests/interop").path
+    static let presets = repo.appendingPathComponent("pipelines").path
+}
+
+/// A `chatcast` process with the staged plugins, not started.
+func chatcastProcess(_ arguments: [String]) -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Paths.chatcast)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["GST_PLUGIN_PATH"] = Paths.plugins
+    env["GST_REGISTRY"] = NSTemporaryDirectory() + "chatcast-launch-registry.bin"
+    process.environment = env
+    return process
+}
+
+/// A background process whose stdout and stderr go to files, read while it runs.
+final class Background {
+    let process: Process
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(_ process: Process, name: String) throws {
+        self.process = process
+        let base = NSTemporaryDirectory() + "chatcast-\(name)-\(UUID().uuidString)"
+        stdoutPath = base + ".out"
+        stderrPath = base + ".err"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(atPath: stdoutPath)
+        try? FileManager.default.removeItem(atPath: stderrPath)
+    }
+
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for the process to end by itself; false when it had to be killed.
+    @discardableResult
+    func finish(within seconds: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        guard process.isRunning else { return true }
+        process.terminate()
+        process.waitUntilExit()
+        return false
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
+
+/// `chatcast serve` on free ports (RTSP and IRC), stopped with SIGTERM.
+final class VideoServer {
+    let rtspPort = freePort()
+    let ircPort = freePort()
+    let dataDir = NSTemporaryDirectory() + "chatcast-serve-\(UUID().uuidString)"
+    let background: Background
+
+    init(extra: [String] = []) throws {
+        background = try Background(chatcastProcess(["serve", "--rtsp-port", String(rtspPort), "--irc-port", String(ircPort),
+                                                     "--data-dir", dataDir] + extra), name: "serve")
+        guard waitForPort(ircPort), waitForPort(rtspPort) else {
+            throw XCTSkip("chatcast serve did not listen: \(background.stderr)")
+        }
+    }
+
+    deinit {
+        background.stop()
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    var irc: String { "irc://127.0.0.1:\(ircPort)" }
+    func url(_ room: String) -> String { "rtsp://127.0.0.1:\(rtspPort)/\(room)" }
+    var log: String { background.stderr }
+
+    /// Waits until the server says the room is live.
+    func waitLive(_ room: String, timeout: TimeInterval = 30) throws {
+        try eventually("#\(room) goes live", timeout: timeout) { log.contains("#\(room) is live") }
+    }
+}
+
+/// A publisher of the test ball to `url`, detected (SEI on every frame), with chat lines from
+/// a file stamped in and repeated on every IDR (no chat server needed), for `seconds`.
+func publishTestBall(to url: String, chatFile: String, seconds: Int, extra: [String] = []) throws -> Background {
+    let frames = seconds * 30
+    return try Background(gstLaunchProcess([
+        "videotestsrc", "is-live=true", "pattern=ball", "num-buffers=\(frames)", "!",
+        "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "swiftyolo", "!",
+        "x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=30", "!", "h264parse", "config-interval=-1", "!",
+        "chatinject", "messages-file=\(chatFile)", "repeat-count=5", "!", "rtspclientsink", "location=\(url)"] + extra),
+        name: "publisher")
+}
+
+/// JSON lines of chatsink/`chatcast play --headless` output, parsed.
+func jsonObjects(_ output: String) -> [[String: Any]] {
+    output.split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""What a broken or hostile RTSP client sends, by hand over a socket; prints the answers as JSON.
+
+  scale HOST PORT PATH             DESCRIBE, SETUP over TCP, PLAY with bad Scale/Speed values, then a plain PLAY
+  announce HOST PORT PATH [U P]    ANNOUNCE an H.264 stream (Basic credentials when given)
+  junk HOST PORT                   garbage, a huge Content-Length, a bad version, a request line without a URL
+"""
+import base64
+import json
+import socket
+import sys
+
+SDP = (b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=probe\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+       b"m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:stream=0\r\n")
+
+
+class Conn:
+    def __init__(self, host, port):
+        self.sock = socket.create_connection((host, port), timeout=10)
+        self.buf = b""
+        self.cseq = 0
+
+    def send(self, method, url, headers=None, body=b""):
+        self.cseq += 1
+        lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self.cseq}"]
+        for k, v in (headers or {}).items():
+            lines.append(f"{k}: {v}")
+        if body:
+            lines.append(f"Content-Length: {len(body)}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return self.response()
+
+    def fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("closed")
+        self.buf += data
+
+    def response(self):
+        """The next RTSP response (interleaved RTP frames, `$`, are skipped)."""
+        while True:
+            while self.buf.startswith(b"$"):
+                while len(self.buf) < 4:
+                    self.fill()
+                size = int.from_bytes(self.buf[2:4], "big")
+                while len(self.buf) < 4 + size:
+                    self.fill()
+                self.buf = self.buf[4 + size:]
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0 and not self.buf.startswith(b"$"):
+                head, self.buf = self.buf[:end].decode(errors="replace"), self.buf[end + 4:]
+                lines = head.split("\r\n")
+                headers = {}
+                for line in lines[1:]:
+                    k, _, v = line.partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                length = int(headers.get("content-length", "0"))
+                while len(self.buf) < length:
+                    self.fill()
+                body, self.buf = self.buf[:length], self.buf[length:]
+                return int(lines[0].split(" ")[1]), headers, body
+            self.fill()
+
+    def interleaved_bytes(self, at_least):
+        """Reads RTP over the RTSP connection until `at_least` bytes came."""
+        got = 0
+        while got < at_least:
+            while len(self.buf) < 4:
+                self.fill()
+            if not self.buf.startswith(b"$"):
+                raise ValueError("expected interleaved data")
+            size = int.from_bytes(self.buf[2:4], "big")
+            while len(self.buf) < 4 + size:
+                self.fill()
+            self.buf = self.buf[4 + size:]
+            got += size
+        return got
+
+
+def scale(host, port, path):
+    url = f"rtsp://{host}:{port}{path}"
+    c = Conn(host, port)
+    status, headers, body = c.send("DESCRIBE", url, {"Accept": "application/sdp"})
+    assert status == 200, status
+    control = next((l.split(":", 1)[1] for l in body.decode().split("\r\n") if l.startswith("a=control:") and l != "a=control:*"), "stream=0")
+    base = headers.get("content-base", url + "/")
+    setup_url = control if control.startswith("rtsp://") else base.rstrip("/") + "/" + control
+    status, headers, _ = c.send("SETUP", setup_url, {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"})
+    assert status == 200, status
+    session = headers["session"].split(";")[0]
+    answers = {}
+    for header, value in [("Scale", "nan"), ("Scale", "-1"), ("Scale", "0"), ("Scale", "1e308"), ("Scale", "inf"),
+                          ("Speed", "nan"), ("Speed", "-1"), ("Speed", "0"), ("Speed", "1e308"), ("Scale", "abc")]:
+        status, _, _ = c.send("PLAY", url, {"Session": session, header: value})
+        answers[f"{header}: {value}"] = status
+    status, _, _ = c.send("PLAY", url, {"Session": session})
+    answers["plain"] = status
+    answers["bytes_after_plain"] = c.interleaved_bytes(20000) if status == 200 else 0
+    print(json.dumps(answers))
+
+
+def announce(host, port, path, user=None, password=None):
+    c = Conn(host, port)
+    headers = {"Content-Type": "application/sdp"}
+    if user is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    status, _, _ = c.send("ANNOUNCE", f"rtsp://{host}:{port}{path}", headers, SDP)
+    print(json.dumps({"status": status}))
+
+
+def junk(host, port):
+    answers = {}
+    for name, raw in [("garbage", b"\x00\xff\x13 hello there\r\n\r\n"),
+                      ("huge body", b"ANNOUNCE rtsp://h/x RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 100000000\r\n\r\n" + b"x" * 70000),
+                      ("bad version", b"OPTIONS rtsp://h/ RTSP/9.9\r\nCSeq: 1\r\n\r\n"),
+                      ("no url", b"DESCRIBE\r\nCSeq: 1\r\n\r\n"),
+                      ("play without session", b"PLAY rtsp://h/lobby RTSP/1.0\r\nCSeq: 1\r\nScale: nan\r\n\r\n")]:
+        c = Conn(host, port)
+        try:
+            c.sock.sendall(raw)
+            answers[name] = c.response()[0]
+        except (ConnectionError, OSError):
+            answers[name] = "closed"
+    print(json.dumps(answers))
+
+
+if __name__ == "__main__":
+    mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    {"scale": scale, "announce": announce, "junk": junk}[mode](host, port, *sys.argv[4:])
