@@ -116,3 +116,93 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(chat.allSatisfy { ($0["text"] as? String)?.hasPrefix("line ") ?? false && $0["nick"] as? String == "carol" })
     }
 }
+
+/// What a broken or hostile RTSP client sends gets the right status, and everyone else is
+/// still served.
+final class ServeBadInputTests: XCTestCase {
+    func probe(_ arguments: [String]) throws -> [String: Any] {
+        let out = try runToEnd({
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            p.arguments = [Paths.interop + "/rtsp_probe.py"] + arguments
+            return p
+        }(), timeout: 60)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any], out.stdout)
+    }
+
+    func testBadRequestsScaleSpeedAndCredentialsGetTheirStatusesAndViewersCarryOn() throws {
+        let server = try VideoServer(extra: ["--publish-user", "pub", "--publish-password", "secret"])
+        let chat = NSTemporaryDirectory() + "chatcast-badinput-\(UUID().uuidString).txt"
+        try "alice: still here\n".write(toFile: chat, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: chat) }
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chat, seconds: 60,
+                                            extra: ["user-id=pub", "user-pw=secret"])
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let port = String(server.rtspPort)
+
+        let rates = try probe(["scale", "127.0.0.1", port, "/lobby"])
+        for value in ["nan", "-1", "0", "inf", "abc"] { XCTAssertEqual(rates["Scale: \(value)"] as? Int, 400, "Scale: \(value)") }
+        for value in ["nan", "-1", "0"] { XCTAssertEqual(rates["Speed: \(value)"] as? Int, 400, "Speed: \(value)") }
+        XCTAssertEqual(rates["Scale: 1e308"] as? Int, 456)
+        XCTAssertEqual(rates["Speed: 1e308"] as? Int, 456)
+        XCTAssertEqual(rates["plain"] as? Int, 200, "the same session then plays")
+        XCTAssertGreaterThan(rates["bytes_after_plain"] as? Int ?? 0, 20000)
+
+        XCTAssertEqual(try probe(["announce", "127.0.0.1", port, "/other"])["status"] as? Int, 401, "RECORD without credentials")
+        XCTAssertEqual(try probe(["announce", "127.0.0.1", port, "/other", "pub", "wrong"])["status"] as? Int, 401, "wrong password")
+        XCTAssertEqual(try probe(["announce", "127.0.0.1", port, "/lobby", "pub", "secret"])["status"] as? Int, 455,
+                       "a second publisher to a live room")
+        XCTAssertEqual(try probe(["announce", "127.0.0.1", port, "/~record/lobby", "pub", "secret"])["status"] as? Int, 404,
+                       "the RECORD mounts are not addressable")
+        let junk = try probe(["junk", "127.0.0.1", port])
+        XCTAssertEqual(junk["huge body"] as? Int, 413)
+        XCTAssertEqual(junk["no url"] as? Int, 400)
+        XCTAssertEqual(junk["play without session"] as? Int, 454)
+        for name in ["garbage", "bad version"] {
+            XCTAssertTrue(junk[name] as? String == "closed" || (junk[name] as? Int ?? 0) >= 400, "\(name): \(junk[name] ?? "nil")")
+        }
+
+        let viewer = try gstLaunch(["rtspsrc", "location=\(server.url("lobby"))", "!", "rtph264depay", "!", "h264parse", "!",
+                                    "identity", "eos-after=61", "!", "chatparse", "!", "chatsink"], timeout: 60)
+        XCTAssertEqual(viewer.status, 0, viewer.stderr)
+        XCTAssertTrue(viewer.stdout.contains("still here"), "after all that, a viewer still gets the stream and its chat")
+        XCTAssertTrue(publisher.process.isRunning, "the publisher was not disturbed")
+    }
+
+    func testRecordToAPlayOnlyMountIsRefused() throws {
+        var settings = RTSPServer.Settings()
+        settings.port = 0
+        let server = try RTSPServer(settings: settings)
+        server.mount("/clip", launch: "( videotestsrc is-live=true ! x264enc tune=zerolatency ! rtph264pay name=pay0 pt=96 )")
+        try server.start()
+        defer { server.stop() }
+        XCTAssertEqual(try probe(["announce", "127.0.0.1", String(server.port), "/clip"])["status"] as? Int, 405)
+        XCTAssertEqual(try probe(["announce", "127.0.0.1", String(server.port), "/bad%20room"])["status"] as? Int, 404)
+    }
+
+    /// A publisher killed mid-stream ends its room (viewers get the end, the topic is
+    /// cleared) while another room carries on.
+    func testAPublisherThatVanishesEndsOnlyItsRoom() throws {
+        let server = try VideoServer()
+        let chat = NSTemporaryDirectory() + "chatcast-vanish-\(UUID().uuidString).txt"
+        try "dave: other room\n".write(toFile: chat, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: chat) }
+        let doomed = try publishTestBall(to: server.url("doomed"), chatFile: chat, seconds: 60, extra: ["protocols=tcp"])
+        let other = try publishTestBall(to: server.url("other"), chatFile: chat, seconds: 60)
+        defer { other.stop() }
+        try server.waitLive("doomed")
+        try server.waitLive("other")
+        kill(doomed.process.processIdentifier, SIGKILL)
+        doomed.process.waitUntilExit()
+        try eventually("the room of the killed publisher ends", timeout: 30) { server.log.contains("#doomed ended") }
+        let topic = try runToEnd(chatcastProcess(["chat", "--server", server.irc, "--room", "doomed", "--nick", "eve"]),
+                                 input: "/play\n", timeout: 30)
+        XCTAssertFalse(topic.stdout.contains("rtsp://"), "no URL for an ended room: \(topic.stdout)")
+        let viewer = try gstLaunch(["rtspsrc", "location=\(server.url("other"))", "!", "rtph264depay", "!", "h264parse", "!",
+                                    "identity", "eos-after=31", "!", "chatparse", "!", "chatsink"], timeout: 60)
+        XCTAssertEqual(viewer.status, 0, viewer.stderr)
+        XCTAssertTrue(viewer.stdout.contains("other room"))
+    }
+}
