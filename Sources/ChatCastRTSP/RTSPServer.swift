@@ -228,7 +228,9 @@ public final class RTSPServer: @unchecked Sendable {
         case .unsupported: return GST_RTSP_STS_HEADER_FIELD_NOT_VALID_FOR_RESOURCE
         case .accepted: break
         }
-        // Shared media: a viewer that starts or resumes mid-GOP needs the next IDR now.
+        // Shared media: a viewer that starts or resumes mid-GOP needs the next IDR. Asked of
+        // the publisher; 1.22's rtspclientsink does not answer (measured: the next natural
+        // IDR comes), so publishers keep GOPs short (the presets: 1 s).
         let room = lock.withLock { rooms.first { path == $0.key || path.hasPrefix($0.key + "/") }?.value }
         room?.requestKeyUnit()
         return GST_RTSP_STS_OK

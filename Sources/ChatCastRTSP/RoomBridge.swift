@@ -148,8 +148,8 @@ final class RoomBridge: @unchecked Sendable {
         return copy
     }
 
-    /// Asks the publisher for a key frame (an upstream force-key-unit event; rtpbin turns it
-    /// into RTCP PLI/FIR where the publisher negotiated feedback).
+    /// Asks the publisher for a key frame (an upstream force-key-unit event into the RECORD
+    /// pipeline; only publishers that honour RTCP feedback could answer it).
     func requestKeyUnit() {
         let sink = lock.withLock { recordSink.flatMap { gst_object_ref($0) } }
         guard let sink else { return }

@@ -55,6 +55,30 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(server.log.contains("#lobby is live at \(server.url("lobby"))"), server.log)
     }
 
+    /// The original program's worst bug: 8 viewers of one room, 4 of them pausing and
+    /// resuming again and again. Each resume reaches a key frame (a clean picture) within
+    /// 1 s, the pausers' delay does not grow, and the steady viewers never stall.
+    func testEightViewersFourPausingAndResumingNeitherStallNorDrift() throws {
+        let server = try VideoServer()
+        let publisher = try Background(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
+            "--set", "width=320", "--set", "height=240", "--duration", "40"]), name: "publish")
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        run.arguments = [Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby", "8", "4", "12"]
+        let out = try runToEnd(run, timeout: 60)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: [Double]])
+        let resumes = try XCTUnwrap(report["resume_first_idr_s"])
+        XCTAssertGreaterThanOrEqual(resumes.count, 4 * 4, "every pauser resumed several times")
+        XCTAssertLessThan(resumes.max() ?? 99, 1.0, "a resumed viewer waits at most 1 s for a clean frame: \(resumes)")
+        for growth in report["delay_growth_s"] ?? [] { XCTAssertLessThan(abs(growth), 0.25, "delay drifts: \(growth) s") }
+        XCTAssertEqual(report["steady_max_gap_s"]?.count, 4)
+        XCTAssertLessThan(report["steady_max_gap_s"]?.max() ?? 99, 0.5, "a steady viewer stalled")
+    }
+
     /// ffmpeg and ffprobe read the served room over TCP and over UDP and see our SEI; rtspsrc
     /// gets the chat lines.
     func testFFmpegFFprobeAndRtspsrcReadTheRoomOverTCPAndUDP() throws {
