@@ -79,6 +79,35 @@ final class ServeTests: XCTestCase {
         XCTAssertLessThan(report["steady_max_gap_s"]?.max() ?? 99, 0.5, "a steady viewer stalled")
     }
 
+    /// `chatcast relay` re-publishes a room with detections added and the chat that came in
+    /// the stream kept (a decoder drops SEI; the relay stamps it in again).
+    func testRelayAddsDetectionsAndCarriesTheChatForward() throws {
+        let server = try VideoServer()
+        let chat = dir + "/relay-chat.txt"
+        try "frank: through the relay\n".write(toFile: chat, atomically: true, encoding: .utf8)
+        let source = try Background(gstLaunchProcess([
+            "videotestsrc", "is-live=true", "pattern=ball", "num-buffers=1800", "!",
+            "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc", "tune=zerolatency",
+            "speed-preset=ultrafast", "key-int-max=20", "!", "h264parse", "config-interval=-1", "!", "chatinject",
+            "messages-file=\(chat)", "repeat-count=3", "!", "rtspclientsink", "location=\(server.url("lobby"))"]), name: "source")
+        defer { source.stop() }
+        try server.waitLive("lobby")
+        let relay = try Background(chatcastProcess(["relay", "--dir", Paths.presets, "--from", server.url("lobby"),
+                                                    "--to", server.url("lobby-detected"), "--duration", "30"]), name: "relay")
+        defer { relay.stop() }
+        try server.waitLive("lobby-detected")
+        let viewer = try Background(chatcastProcess(["play", server.url("lobby-detected"), "--headless", "--duration", "6"]),
+                                    name: "play")
+        XCTAssertTrue(viewer.finish(within: 30))
+        XCTAssertEqual(viewer.process.terminationStatus, 0, viewer.stderr + relay.stderr)
+        let lines = jsonObjects(viewer.stdout)
+        XCTAssertTrue(lines.contains { $0["type"] as? String == "chat" && $0["text"] as? String == "through the relay" },
+                      "the source's chat comes through: \(viewer.stdout.prefix(600))")
+        XCTAssertGreaterThan(lines.filter { line in
+            (line["objects"] as? [[String: Any]])?.contains { $0["label"] as? String == "ball" } ?? false
+        }.count, 30, "the relay added detections")
+    }
+
     /// ffmpeg and ffprobe read the served room over TCP and over UDP and see our SEI; rtspsrc
     /// gets the chat lines.
     func testFFmpegFFprobeAndRtspsrcReadTheRoomOverTCPAndUDP() throws {

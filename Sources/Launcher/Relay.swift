@@ -1,0 +1,72 @@
+import ArgumentParser
+import ChatCastPresets
+import Foundation
+
+/// `chatcast relay`: pulls a stream, decodes, detects, re-encodes, carries the chat that came
+/// in the stream forward (and a room's live chat with --room), and publishes the result.
+struct Relay: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Re-publish a stream with detections added and its chat kept.")
+
+    @Option(help: "rtsp:// URL to pull.")
+    var from: String
+
+    @Option(help: "rtsp:// URL to RECORD the result to.")
+    var to: String
+
+    @Option(help: "TorchScript model (default: the bundled ball detector).")
+    var model: String?
+
+    @Option(help: "Also stamp in this room's live chat (with --server).")
+    var room: String?
+
+    @Option(help: "Chat server for --room, irc://HOST:PORT.")
+    var server = "irc://127.0.0.1:6667"
+
+    @Option(help: "Publisher user and password for the destination's RECORD.")
+    var user: String?
+    @Option(help: "Publisher password for the destination's RECORD.")
+    var password: String?
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(name: .customLong("set"), help: "Other preset values, KEY=VALUE (see `chatcast presets show relay-detect`).")
+    var settings: [String] = []
+
+    @OptionGroup var location: Presets.Location
+
+    func validate() throws {
+        for url in [from, to] where !(url.hasPrefix("rtsp://") || url.hasPrefix("rtsps://")) {
+            throw ValidationError("\(url) is not an rtsp:// URL")
+        }
+    }
+
+    func description() throws -> String {
+        guard let preset = try location.load().first(where: { $0.name == "relay-detect" }) else {
+            throw ValidationError("no preset relay-detect in the preset directory")
+        }
+        var values = try Presets.Show.parse(settings)
+        values["from"] = from
+        values["to"] = to
+        var line = try preset.description(setting: values)
+        if let model { line = LaunchEdits.setting("model", model, on: "swiftyolo", in: line) }
+        if let room {
+            line = LaunchEdits.setting("server", server, on: "chatinject", in: line)
+            line = LaunchEdits.setting("room", room, on: "chatinject", in: line)
+            line = LaunchEdits.setting("nick", "relay", on: "chatinject", in: line)
+        }
+        if let user { line = LaunchEdits.setting("user-id", user, on: "rtspclientsink", in: line) }
+        if let password { line = LaunchEdits.setting("user-pw", password, on: "rtspclientsink", in: line) }
+        return line
+    }
+
+    func run() throws {
+        let pipeline = try PipelineRunner(description: try description())
+        pipeline.end(after: duration)
+        Terminal.say("relaying \(from) → \(to)")
+        if case let .failed(message) = pipeline.run(onJSON: { _, _ in }) {
+            Terminal.error(message)
+            throw ExitCode.failure
+        }
+    }
+}
