@@ -41,6 +41,7 @@ bench: plugins
 	/usr/bin/python3 bench/run.py --plugins $(PLUGIN_DIR) --out bench/results
 	/usr/bin/python3 bench/chat_bench.py --plugins $(PLUGIN_DIR) --out bench/results
 	/usr/bin/python3 bench/irc_bench.py --chatcast $(BUILD_DIR)/chatcast --out bench/results
+	/usr/bin/python3 bench/rtsp_bench.py --chatcast $(BUILD_DIR)/chatcast --out bench/results
 
 # Retrain the bundled default model (a few minutes on 2 cores).
 model: deps
