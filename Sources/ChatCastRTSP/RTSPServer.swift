@@ -111,9 +111,7 @@ public final class RTSPServer: @unchecked Sendable {
 
     public func unmount(_ path: String) {
         lock.withLock { _ = playOnlyPaths.remove(path) }
-        let mounts = gst_rtsp_server_get_mount_points(server)
-        gst_rtsp_mount_points_remove_factory(mounts, path)
-        g_object_unref(mounts)
+        removeMount(path)
     }
 
     /// Rooms with a live publisher and what has reached each.
@@ -189,14 +187,20 @@ public final class RTSPServer: @unchecked Sendable {
     private func announce(path: String, ctx: UnsafeMutablePointer<GstRTSPContext>?) -> GstRTSPStatusCode {
         if lock.withLock({ playOnlyPaths.contains(path) }) { return GST_RTSP_STS_METHOD_NOT_ALLOWED }
         guard Self.roomName(ofPath: path) != nil else { return GST_RTSP_STS_NOT_FOUND }
-        let bridge: RoomBridge? = lock.withLock {
-            if let existing = rooms[path] { return existing }
-            guard rooms.count < settings.maxRooms else { return nil }
+        let (bridge, pruned): (RoomBridge?, [RoomBridge]) = lock.withLock {
+            if let existing = rooms[path] { return (existing, []) }
+            // ANNOUNCEs come before authentication: rooms nobody has fed for a minute are
+            // forgotten, so made-up names cannot use up the room cap.
+            let idle = rooms.values.filter { !$0.hasPublisher && !$0.isLive && $0.announcedAt.timeIntervalSinceNow < -60 }
+            for room in idle { rooms.removeValue(forKey: room.path) }
+            guard rooms.count < settings.maxRooms else { return (nil, idle) }
             let created = RoomBridge(path: path)
             rooms[path] = created
-            return created
+            return (created, idle)
         }
+        for room in pruned { removeMount(CGST_RTSP_RECORD_PREFIX + room.path) }
         guard let bridge else { return GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH }
+        bridge.announcedAt = Date()
         if bridge.hasPublisher { return GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE }
         if let uri = ctx?.pointee.uri, let text = gst_rtsp_url_get_request_uri(uri) {
             bridge.publishedURL = publicURL(requested: String(cString: text), path: path)
@@ -278,10 +282,14 @@ public final class RTSPServer: @unchecked Sendable {
     }
 
     private func roomEnded(_ bridge: RoomBridge) {
-        let mounts = gst_rtsp_server_get_mount_points(server)
-        gst_rtsp_mount_points_remove_factory(mounts, bridge.path)
-        g_object_unref(mounts)
+        removeMount(bridge.path)
         onRoomEnded?(bridge.room)
+    }
+
+    private func removeMount(_ path: String) {
+        let mounts = gst_rtsp_server_get_mount_points(server)
+        gst_rtsp_mount_points_remove_factory(mounts, path)
+        g_object_unref(mounts)
     }
 
     // MARK: setup

@@ -24,20 +24,25 @@ final class RoomBridge: @unchecked Sendable {
     var onEnded: (@Sendable (RoomBridge) -> Void)?
     /// The URL the publisher used (for the room's topic).
     var publishedURL = ""
+    /// When an ANNOUNCE last named this room (rooms nobody feeds are pruned after a while).
+    var announcedAt = Date()
 
     private let lock = NSLock()
     private var recordMedia: UnsafeMutablePointer<GstRTSPMedia>?
     private var recordSink: Element?
     private var sources: [Element] = []
-    private var startedSources: Set<Element> = []
     private var caps: UnsafeMutablePointer<GstCaps>?
-    private(set) var isLive = false
+    private var gop: [UnsafeMutablePointer<GstBuffer>] = []
+    private var live = false
     private(set) var accessUnits = 0
     private(set) var bytes = 0
 
     init(path: String) { self.path = path }
 
     var room: String { String(path.dropFirst()) }
+
+    /// True from the publisher's first access unit until its media is gone.
+    var isLive: Bool { lock.withLock { live } }
 
     /// True while a publisher's RECORD media feeds this room.
     var hasPublisher: Bool { lock.withLock { recordMedia != nil } }
@@ -87,12 +92,14 @@ final class RoomBridge: @unchecked Sendable {
     private func publisherGone(_ media: UnsafeMutablePointer<GstRTSPMedia>?) {
         let (wasLive, sink, ending) = lock.withLock { () -> (Bool, Element?, [Element]) in
             guard media == recordMedia else { return (false, nil, []) }
-            let result = (isLive, recordSink, sources)
+            let result = (live, recordSink, sources)
             recordMedia = nil
             recordSink = nil
-            isLive = false
+            live = false
             if let caps { gst_mini_object_unref(UnsafeMutableRawPointer(caps).assumingMemoryBound(to: GstMiniObject.self)) }
             caps = nil
+            gop.forEach(unref)
+            gop = []
             return result
         }
         if let sink { gst_object_unref(sink) }
@@ -102,50 +109,80 @@ final class RoomBridge: @unchecked Sendable {
     }
 
     private func forward(_ sample: OpaquePointer) {
-        guard let buffer = gst_sample_get_buffer(sample) else { return }
+        guard let buffer = gst_sample_get_buffer(sample), let carrier = gst_buffer_copy(buffer) else { return }
+        defer { unref(carrier) }
         let size = Int(gst_buffer_get_size(buffer))
+        let isKey = buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
         var becameLive = false
-        let targets = lock.withLock { () -> [(Element, GstClockTimeDiff)] in
+        var dropped: [UnsafeMutablePointer<GstBuffer>] = []
+        let targets = lock.withLock { () -> [Element] in
             if caps == nil, let sampleCaps = gst_sample_get_caps(sample) {
                 caps = gst_caps_copy(sampleCaps)
             }
-            if !isLive {
-                isLive = true
+            if !live {
+                live = true
                 becameLive = true
             }
             accessUnits += 1
             bytes += size
             guard let recordSink else { return [] }
-            let recordBase = GstClockTimeDiff(bitPattern: gst_element_get_base_time(recordSink))
-            return sources.compactMap { source in
-                // A PLAY pipeline not yet PLAYING has no base time to map onto.
-                guard source.pointee.current_state == GST_STATE_PLAYING else { return nil }
-                return (source, recordBase - GstClockTimeDiff(bitPattern: gst_element_get_base_time(source)))
+            // One carrier per access unit, shared by reference by every PLAY appsrc. Clock
+            // times travel in the offset fields; the PLAY side turns them into its running
+            // time as the buffer leaves its appsrc (`retime`), once that pipeline is PLAYING
+            // and its base time is known. Without timestamps appsrc never waits.
+            let recordBase = gst_element_get_base_time(recordSink)
+            carrier.pointee.offset = Self.absolute(buffer.pointee.pts, base: recordBase)
+            carrier.pointee.offset_end = Self.absolute(buffer.pointee.dts, base: recordBase)
+            carrier.pointee.pts = GstClockTime.max
+            carrier.pointee.dts = GstClockTime.max
+            // The access units since the last key frame: a PLAY media that starts gets them
+            // at once, so it prepares without waiting for the publisher (whose TCP data may
+            // come through a server thread that this very DESCRIBE blocks) and its viewers
+            // decode at once. Only a run that starts at a key frame is kept.
+            if isKey || gop.count >= Self.gopLimit {
+                dropped = gop
+                gop = []
             }
+            if isKey || !gop.isEmpty { gop.append(gst_buffer_ref(carrier)) }
+            return sources
         }
+        dropped.forEach(unref)
         if becameLive { onLive?(self) }
-        for (source, offset) in targets {
-            guard let copy = retimed(buffer, by: offset) else { continue }
-            var first = false
-            lock.withLock { first = startedSources.insert(source).inserted }
-            if first { requestKeyUnit() }
-            source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { _ = gst_app_src_push_buffer($0, copy) }
-        }
+        for source in targets { push(carrier, to: source) }
     }
 
-    /// A copy of `buffer` (sharing its memory) in the other pipeline's running time; nil for
-    /// access units that would fall before that pipeline started.
-    private func retimed(_ buffer: UnsafeMutablePointer<GstBuffer>, by offset: GstClockTimeDiff) -> UnsafeMutablePointer<GstBuffer>? {
-        func shift(_ time: GstClockTime) -> GstClockTime? {
-            guard time != GstClockTime.max else { return time }
-            let moved = GstClockTimeDiff(bitPattern: time) + offset
-            return moved >= 0 ? GstClockTime(moved) : nil
+    private static let gopLimit = 300
+
+    private func push(_ buffer: UnsafeMutablePointer<GstBuffer>, to source: Element) {
+        source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { _ = gst_app_src_push_buffer($0, gst_buffer_ref(buffer)) }
+    }
+
+    private func unref(_ buffer: UnsafeMutablePointer<GstBuffer>) {
+        gst_mini_object_unref(UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: GstMiniObject.self))
+    }
+
+    private static func absolute(_ time: GstClockTime, base: GstClockTime) -> GstClockTime {
+        time == GstClockTime.max ? time : time &+ base
+    }
+
+    /// On the PLAY appsrc's pad: clock times (offset fields) → this pipeline's running time.
+    private static let retime: GstPadProbeCallback = { pad, info, _ in
+        guard let info, let data = info.pointee.data else { return GST_PAD_PROBE_OK }
+        let element = gst_pad_get_parent_element(pad)
+        defer { if let element { gst_object_unref(element) } }
+        let base = element.map { gst_element_get_base_time($0) } ?? 0
+        let writable = gst_mini_object_make_writable(data.assumingMemoryBound(to: GstMiniObject.self))!
+        info.pointee.data = UnsafeMutableRawPointer(writable)
+        let buffer = UnsafeMutableRawPointer(writable).assumingMemoryBound(to: GstBuffer.self)
+        func running(_ clock: guint64) -> GstClockTime {
+            guard clock != guint64.max else { return GstClockTime.max }
+            return clock > base ? clock - base : 0
         }
-        guard let pts = shift(buffer.pointee.pts), let dts = shift(buffer.pointee.dts) else { return nil }
-        guard let copy = gst_buffer_copy(buffer) else { return nil }
-        copy.pointee.pts = pts
-        copy.pointee.dts = dts
-        return copy
+        buffer.pointee.pts = running(buffer.pointee.offset)
+        buffer.pointee.dts = running(buffer.pointee.offset_end)
+        buffer.pointee.offset = guint64.max
+        buffer.pointee.offset_end = guint64.max
+        return GST_PAD_PROBE_OK
     }
 
     /// Asks the publisher for a key frame (an upstream force-key-unit event into the RECORD
@@ -164,32 +201,47 @@ final class RoomBridge: @unchecked Sendable {
 
     // MARK: PLAY side
 
-    /// The viewers' shared media was built: feed its appsrc.
+    /// The viewers' shared media was built: feed its appsrc for as long as the media exists.
+    /// 1.22 can prepare a shared media again after "unprepared" (a viewer arriving as the
+    /// last one leaves) without configuring it again, so the source stays until the media
+    /// is finalised; pushing into a stopped appsrc just drops the buffer.
     func attachPlay(_ media: UnsafeMutablePointer<GstRTSPMedia>) {
         guard let bin = gst_rtsp_media_get_element(media) else { return }
         defer { gst_object_unref(bin) }
         guard let source = gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "src") else { return }
+        if let pad = gst_element_get_static_pad(source, "src") {
+            _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, RoomBridge.retime, nil, nil)
+            gst_object_unref(pad)
+        }
         lock.withLock {
             if let caps {
                 source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { gst_app_src_set_caps($0, caps) }
             }
             sources.append(source)
+            // In order: the cached run first, then whatever `forward` pushes next.
+            for buffer in gop { push(buffer, to: source) }
         }
-        _ = cgst_signal_connect(media, "unprepared", unsafeBitCast(RoomBridge.playUnprepared, to: GCallback.self),
-                                Unmanaged.passUnretained(self).toOpaque())
-        // The media keeps itself alive until "unprepared"; the source is found again there.
-        g_object_set_data(UnsafeMutableRawPointer(media).assumingMemoryBound(to: GObject.self), "chatcast-appsrc", source)
+        let detach = PlayDetach(bridge: self, source: source)
+        g_object_weak_ref(UnsafeMutableRawPointer(media).assumingMemoryBound(to: GObject.self), { data, _ in
+            Unmanaged<PlayDetach>.fromOpaque(data!).takeRetainedValue().mediaGone()
+        }, Unmanaged.passRetained(detach).toOpaque())
     }
 
-    private static let playUnprepared: @convention(c) (UnsafeMutablePointer<GstRTSPMedia>?, gpointer?) -> Void = { media, data in
-        guard let media else { return }
-        let bridge = Unmanaged<RoomBridge>.fromOpaque(data!).takeUnretainedValue()
-        guard let raw = g_object_steal_data(UnsafeMutableRawPointer(media).assumingMemoryBound(to: GObject.self), "chatcast-appsrc") else { return }
-        let source = raw.assumingMemoryBound(to: GstElement.self)
-        bridge.lock.withLock {
-            bridge.sources.removeAll { $0 == source }
-            bridge.startedSources.remove(source)
+    fileprivate func forget(_ source: Element) {
+        lock.withLock {
+            sources.removeAll { $0 == source }
         }
         gst_object_unref(source)
     }
+}
+
+/// One PLAY media's appsrc, dropped from its bridge when the media is finalised.
+private final class PlayDetach {
+    let bridge: RoomBridge
+    let source: RoomBridge.Element
+    init(bridge: RoomBridge, source: RoomBridge.Element) {
+        self.bridge = bridge
+        self.source = source
+    }
+    func mediaGone() { bridge.forget(source) }
 }

@@ -39,7 +39,7 @@ final class Background {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        stop()
         try? FileManager.default.removeItem(atPath: stdoutPath)
         try? FileManager.default.removeItem(atPath: stderrPath)
     }
@@ -53,13 +53,17 @@ final class Background {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         guard process.isRunning else { return true }
-        process.terminate()
-        process.waitUntilExit()
+        stop()
         return false
     }
 
+    /// SIGTERM, then SIGKILL if it has not ended within 5 s (a stuck child must fail its
+    /// test, not hang the suite).
     func stop() {
         if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

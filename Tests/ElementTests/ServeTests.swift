@@ -108,6 +108,26 @@ final class ServeTests: XCTestCase {
         }.count, 30, "the relay added detections")
     }
 
+    /// 32 viewers arriving at once all get the stream: a new shared media prepares from the
+    /// bridge's cached GOP, not from publisher data that a blocked server thread may hold up
+    /// (1.22's client threads are shared, so DESCRIBEs waiting for data once deadlocked).
+    func testThirtyTwoViewersArrivingAtOnceAllGetTheStream() throws {
+        let server = try VideoServer(extra: ["--max-viewers", "100"])
+        let publisher = try Background(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
+            "--set", "width=320", "--set", "height=240", "--duration", "40"]), name: "publish")
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        run.arguments = [Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby", "32", "0", "4"]
+        let out = try runToEnd(run, timeout: 60)
+        XCTAssertEqual(out.status, 0, String(out.stderr.suffix(1500)))
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: [Double]])
+        XCTAssertEqual(report["steady_max_gap_s"]?.count, 32, "every viewer got in: \(out.stderr.suffix(800))")
+        XCTAssertLessThan(report["steady_max_gap_s"]?.max() ?? 99, 0.5)
+    }
+
     /// ffmpeg and ffprobe read the served room over TCP and over UDP and see our SEI; rtspsrc
     /// gets the chat lines.
     func testFFmpegFFprobeAndRtspsrcReadTheRoomOverTCPAndUDP() throws {
