@@ -33,11 +33,11 @@ final class PipelineRunner {
         // The handle keeps its own reference: a timer may fire after this runner is gone.
         let target = PipelineHandle(element: gst_object_ref(pipeline).assumingMemoryBound(to: GstElement.self))
         if let seconds {
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { target.sendEOS() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { target.finish() }
         }
         DispatchQueue.global().async {
             _ = StopSignal.wait()
-            target.sendEOS()
+            target.finish()
         }
     }
 
@@ -47,7 +47,8 @@ final class PipelineRunner {
         }
         let bus = gst_element_get_bus(pipeline)!
         defer { gst_object_unref(bus) }
-        let wanted = GstMessageType(rawValue: GST_MESSAGE_ELEMENT.rawValue | GST_MESSAGE_ERROR.rawValue | GST_MESSAGE_EOS.rawValue)
+        let wanted = GstMessageType(rawValue: GST_MESSAGE_ELEMENT.rawValue | GST_MESSAGE_ERROR.rawValue | GST_MESSAGE_EOS.rawValue
+                                    | GST_MESSAGE_APPLICATION.rawValue)
         while true {
             guard let message = gst_bus_timed_pop_filtered(bus, cgst_clock_time_none(), wanted) else { continue }
             defer { gst_message_unref(message) }
@@ -56,6 +57,9 @@ final class PipelineRunner {
                 return .finished
             case GST_MESSAGE_ERROR:
                 return .failed(PipelineRunner.errorText(message))
+            case GST_MESSAGE_APPLICATION:
+                // The end of stream did not arrive in time (see PipelineHandle.finish).
+                return .finished
             default:
                 guard let structure = gst_message_get_structure(message),
                       let json = gst_structure_get_string(structure, "json") else { continue }
@@ -84,8 +88,18 @@ final class PipelineRunner {
     }
 }
 
-/// The pipeline, for other threads: sending an event is thread-safe in GStreamer.
+/// The pipeline, for other threads: sending an event or posting a message is thread-safe.
 struct PipelineHandle: @unchecked Sendable {
     let element: UnsafeMutablePointer<GstElement>
-    func sendEOS() { _ = gst_element_send_event(element, gst_event_new_eos()) }
+
+    /// Ends the stream with EOS so files are finalised; if EOS has not come out after 3 s
+    /// (1.22's rtspclientsink sometimes never finishes its EOS), the run ends anyway.
+    func finish() {
+        _ = gst_element_send_event(element, gst_event_new_eos())
+        DispatchQueue.global().asyncAfter(deadline: .now() + 3) {
+            let structure = gst_structure_new_empty("chatcast-stop")
+            let object = UnsafeMutableRawPointer(element).assumingMemoryBound(to: GstObject.self)
+            _ = gst_element_post_message(element, gst_message_new_application(object, structure))
+        }
+    }
 }

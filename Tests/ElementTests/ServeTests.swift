@@ -155,7 +155,7 @@ final class ServeTests: XCTestCase {
             let viewer = try gstLaunch(["rtspsrc", "location=\(server.url("lobby"))", "protocols=\(transport)", "!", "rtph264depay",
                                         "!", "h264parse", "!", "identity", "eos-after=61", "!", "chatparse", "!", "chatsink"],
                                        timeout: 60)
-            XCTAssertEqual(viewer.status, 0, "\(transport): \(viewer.stderr)")
+            assertViewerEnded(viewer, transport)
             let chat = jsonObjects(viewer.stdout).filter { $0["type"] as? String == "chat" }
             XCTAssertEqual(chat.first?["text"] as? String, "seen by ffmpeg", transport)
             XCTAssertGreaterThan(jsonObjects(viewer.stdout).filter { $0["type"] as? String == "detections" }.count, 40, transport)
@@ -239,7 +239,7 @@ final class ServeBadInputTests: XCTestCase {
 
         let viewer = try gstLaunch(["rtspsrc", "location=\(server.url("lobby"))", "!", "rtph264depay", "!", "h264parse", "!",
                                     "identity", "eos-after=61", "!", "chatparse", "!", "chatsink"], timeout: 60)
-        XCTAssertEqual(viewer.status, 0, viewer.stderr)
+        assertViewerEnded(viewer, "tcp")
         XCTAssertTrue(viewer.stdout.contains("still here"), "after all that, a viewer still gets the stream and its chat")
         XCTAssertTrue(publisher.process.isRunning, "the publisher was not disturbed")
     }
@@ -275,7 +275,7 @@ final class ServeBadInputTests: XCTestCase {
         XCTAssertFalse(topic.stdout.contains("rtsp://"), "no URL for an ended room: \(topic.stdout)")
         let viewer = try gstLaunch(["rtspsrc", "location=\(server.url("other"))", "!", "rtph264depay", "!", "h264parse", "!",
                                     "identity", "eos-after=31", "!", "chatparse", "!", "chatsink"], timeout: 60)
-        XCTAssertEqual(viewer.status, 0, viewer.stderr)
+        assertViewerEnded(viewer, "tcp")
         XCTAssertTrue(viewer.stdout.contains("other room"))
     }
 }
