@@ -128,6 +128,31 @@ final class ServeTests: XCTestCase {
         XCTAssertLessThan(report["steady_max_gap_s"]?.max() ?? 99, 0.5)
     }
 
+    /// RTSPS with a self-signed certificate: a publisher and a viewer over TLS, and the
+    /// room's URL says rtsps.
+    func testRTSPSWithASelfSignedCertificate() throws {
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+                             "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        XCTAssertEqual(try runToEnd(openssl, timeout: 30).status, 0)
+        let server = try VideoServer(extra: ["--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"])
+        let secure = server.url("vault").replacingOccurrences(of: "rtsp://", with: "rtsps://")
+        let publisher = try publishTestBall(to: secure, chatFile: try chatFile("grace: over tls\n"), seconds: 60,
+                                            extra: ["protocols=tcp", "tls-validation-flags=0"])
+        defer { publisher.stop() }
+        try server.waitLive("vault")
+        XCTAssertTrue(server.log.contains("#vault is live at \(secure)"), server.log)
+        let viewer = try gstLaunch(["rtspsrc", "location=\(secure)", "protocols=tcp", "tls-validation-flags=0", "!",
+                                    "rtph264depay", "!", "h264parse", "!", "identity", "eos-after=61", "!", "chatparse", "!",
+                                    "chatsink"], timeout: 60)
+        assertViewerEnded(viewer, "rtsps")
+        XCTAssertTrue(viewer.stdout.contains("over tls"), viewer.stdout.prefix(500) + viewer.stderr)
+        let plain = try gstLaunch(["rtspsrc", "location=\(server.url("vault"))", "protocols=tcp", "timeout=2000000", "tcp-timeout=3000000",
+                                   "!", "fakesink"], timeout: 30)
+        XCTAssertNotEqual(plain.status, 0, "plain RTSP is not served on the TLS port")
+    }
+
     /// ffmpeg and ffprobe read the served room over TCP and over UDP and see our SEI; rtspsrc
     /// gets the chat lines.
     func testFFmpegFFprobeAndRtspsrcReadTheRoomOverTCPAndUDP() throws {
