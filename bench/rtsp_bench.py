@@ -83,7 +83,9 @@ async def viewer(port, path, counts, index, stop):
     setup = control if control.startswith("rtsp://") else base.rstrip("/") + "/" + control
     status, fields, _ = await request("SETUP", setup, "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")
     session = fields["session"].split(";")[0]
-    await request("PLAY", url, f"Session: {session}\r\n")
+    # The server may start sending before its PLAY answer: the loop below reads both.
+    cseq += 1
+    writer.write(f"PLAY {url} RTSP/1.0\r\nCSeq: {cseq}\r\nSession: {session}\r\n\r\n".encode())
     try:
         while not stop.is_set():
             head = await reader.readexactly(4)
@@ -108,7 +110,10 @@ async def measure_viewers(port, path, n, seconds):
     stop.set()
     for t in tasks:
         t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [r for r in await asyncio.gather(*tasks, return_exceptions=True)
+                if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)]
+    for failure in failures[:3]:
+        print(f"  a viewer failed: {failure!r}", flush=True)
     expected = 30 * seconds
     return max(0.0, 1 - min(got) / expected), statistics.mean(got) / seconds
 
