@@ -109,6 +109,15 @@ public final class RTSPServer: @unchecked Sendable {
         addFactory(factory, at: path)
     }
 
+    /// The URL of `path` for others: the bound address, or this machine's name when bound to
+    /// every address.
+    public func url(forPath path: String) -> String {
+        let wildcard = ["0.0.0.0", "::", ""].contains(settings.address)
+        let address = wildcard ? ProcessInfo.processInfo.hostName : settings.address
+        let host = address.contains(":") ? "[\(address)]" : address
+        return "\(scheme)://\(host):\(port)\(path)"
+    }
+
     public func unmount(_ path: String) {
         lock.withLock { _ = playOnlyPaths.remove(path) }
         removeMount(path)
@@ -213,11 +222,7 @@ public final class RTSPServer: @unchecked Sendable {
     /// The URL viewers should use: the bound address unless it is a wildcard, then the host
     /// the publisher reached.
     private func publicURL(requested: String, path: String) -> String {
-        let wildcard = ["0.0.0.0", "::", ""].contains(settings.address)
-        if !wildcard {
-            let host = settings.address.contains(":") ? "[\(settings.address)]" : settings.address
-            return "\(scheme)://\(host):\(port)\(path)"
-        }
+        if !["0.0.0.0", "::", ""].contains(settings.address) { return url(forPath: path) }
         guard var parts = URLComponents(string: requested) else { return requested }
         parts.scheme = scheme
         parts.path = path

@@ -80,11 +80,16 @@ extension ChatServerCore {
         room.remove(client)
         let key = CaseMapping.fold(room.name)
         client.rooms.remove(key)
-        if room.members.isEmpty {
-            if let topic = room.topic, room.topicSetBy == config.serverName { pendingTopics[key] = (topic, room.topicSetBy) }
-            rooms.removeValue(forKey: key)
-            historyCache.removeValue(forKey: key)
-        }
+        forgetIfEmpty(room, key: key)
+    }
+
+    /// An empty room is dropped; a stream URL the server set as its topic is kept for the
+    /// next one to join (a viewer that asked for it and left must not erase it).
+    func forgetIfEmpty(_ room: RoomState, key: String) {
+        guard room.members.isEmpty else { return }
+        if let topic = room.topic, room.topicSetBy == config.serverName { pendingTopics[key] = (topic, room.topicSetBy) }
+        rooms.removeValue(forKey: key)
+        historyCache.removeValue(forKey: key)
     }
 
     func part(_ m: IRCMessage, _ client: ClientState) {

@@ -127,10 +127,7 @@ public final class ChatServerCore: @unchecked Sendable {
                 let others = room.orderedMembers.filter { told.insert($0.id).inserted }
                 broadcast(quit, to: others)
             }
-            if room.members.isEmpty {
-                rooms.removeValue(forKey: key)
-                historyCache.removeValue(forKey: key)
-            }
+            forgetIfEmpty(room, key: key)
         }
         client.rooms = []
     }

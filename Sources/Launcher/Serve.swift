@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatCastPresets
 import ChatCastRTSP
 import ChatIRCServer
 import Foundation
@@ -8,16 +9,26 @@ import Foundation
 /// SIGTERM. A publisher RECORDs to rtsp://HOST:PORT/ROOM, viewers PLAY the same URL, and
 /// the topic of #ROOM is that URL while the stream is live.
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the video (RTSP) and chat (IRC) server.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the video (RTSP) and chat (IRC) server.",
+        discussion: """
+            Every setting may also come from --config FILE (YAML, keys named like the flags, e.g. rtsp-port: 8554); \
+            a flag on the command line wins. The file may also name rooms the server runs detection on \
+            (rooms: {lobby: {detect: true}} re-publishes #lobby with detections as #lobby-detected) and fixed \
+            mounts served from publish presets (mounts: {/clock: {preset: test}}).
+            """)
 
-    @Option(help: "Address to listen on (loopback by default).")
-    var bind = "127.0.0.1"
+    @Option(help: "YAML file with these settings, rooms with server-side detection, and fixed mounts.")
+    var config: String?
 
-    @Option(name: .customLong("rtsp-port"), help: "RTSP port (0 picks a free one).")
-    var rtspPort = 8554
+    @Option(help: "Address to listen on (default: 127.0.0.1).")
+    var bind: String?
 
-    @Option(name: .customLong("irc-port"), help: "IRC port (0 picks a free one).")
-    var ircPort = 6667
+    @Option(name: .customLong("rtsp-port"), help: "RTSP port; 0 picks a free one (default: 8554).")
+    var rtspPort: Int?
+
+    @Option(name: .customLong("irc-port"), help: "IRC port; 0 picks a free one (default: 6667).")
+    var ircPort: Int?
 
     @Option(name: .customLong("data-dir"), help: "Where room history is kept (default: $XDG_DATA_HOME/chatcast or ~/.local/share/chatcast).")
     var dataDir: String?
@@ -25,15 +36,15 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("irc-password"), help: "Password every chat client must give (IRC PASS).")
     var ircPassword: String?
 
-    @Option(name: .customLong("publish-user"), help: "User name publishers give for RTSP RECORD (with --publish-password).")
-    var publishUser = "publisher"
+    @Option(name: .customLong("publish-user"), help: "User name publishers give for RTSP RECORD (default: publisher).")
+    var publishUser: String?
 
     @Option(name: .customLong("publish-password"),
             help: "Password of publishers: RTSP RECORD needs it (401 otherwise), and on IRC it lets them set a room's topic.")
     var publishPassword: String?
 
-    @Option(name: .customLong("max-viewers"), help: "RTSP sessions at once (viewers and publishers).")
-    var maxViewers = 64
+    @Option(name: .customLong("max-viewers"), help: "RTSP sessions at once, viewers and publishers (default: 64).")
+    var maxViewers: Int?
 
     @Option(name: .customLong("tls-cert"), help: "PEM certificate: serve RTSPS and IRC over TLS.")
     var tlsCert: String?
@@ -41,63 +52,62 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
     var tlsKey: String?
 
-    @Option(name: .customLong("max-connections"), help: "Connections accepted at once.")
-    var maxConnections = 2000
+    @Option(name: .customLong("max-connections"), help: "Chat connections accepted at once (default: 2000).")
+    var maxConnections: Int?
 
-    @Option(name: .customLong("rate-limit"), help: "Chat messages a client may send: MESSAGES/SECONDS (token bucket).")
-    var rateLimit = "20/30"
+    @Option(name: .customLong("rate-limit"), help: "Chat messages a client may send: MESSAGES/SECONDS, a token bucket (default: 20/30).")
+    var rateLimit: String?
 
-    var parsedRateLimit: (burst: Int, seconds: Int)? {
-        let parts = rateLimit.split(separator: "/")
-        guard parts.count == 2, let burst = Int(parts[0]), let seconds = Int(parts[1]), burst > 0, seconds > 0 else { return nil }
-        return (burst, seconds)
-    }
-
-    func validate() throws {
-        guard parsedRateLimit != nil else { throw ValidationError("--rate-limit must look like 20/30 (messages/seconds)") }
-        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
-        for path in [tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
-            throw ValidationError("\(path): not a readable file")
-        }
-    }
-
-    static func defaultDataDir() -> String {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
-        return base + "/chatcast"
-    }
+    @OptionGroup var location: Presets.Location
 
     func run() throws {
-        var config = IRCServerConfig()
-        config.password = ircPassword
-        config.publisherPassword = publishPassword
-        config.maxConnections = maxConnections
-        config.rateBurst = parsedRateLimit!.burst
-        config.ratePeriodSeconds = parsedRateLimit!.seconds
-        let directory = dataDir ?? Self.defaultDataDir()
-        let store: SQLiteMessageStore
-        do { store = try SQLiteMessageStore(directory: directory) } catch {
-            throw CleanExit.message("chatcast: cannot open the history in \(directory): \(error)")
+        var file: ServeConfig?
+        if let config {
+            do { file = try ServeConfig.load(file: config) } catch let error as PresetError {
+                Terminal.error("\(error)")
+                throw ExitCode.failure
+            }
         }
-        let server = IRCServer(config: config, store: store)
+        let settings: ServeSettings
+        do { settings = try ServeSettings(flags: self, file: file) } catch let error as ValidationError {
+            Terminal.error(error.message)
+            throw ExitCode(64)
+        }
+        // Mounts are built before anything listens, so a bad one stops nothing.
+        let mountLaunches = try settings.mounts.map { ($0, try mountLaunch($0, settings: settings)) }
+
+        var chatConfig = IRCServerConfig()
+        chatConfig.password = settings.ircPassword
+        chatConfig.publisherPassword = settings.publishPassword
+        chatConfig.maxConnections = settings.maxConnections
+        chatConfig.rateBurst = settings.rateBurst
+        chatConfig.ratePeriodSeconds = settings.ratePeriodSeconds
+        let store: SQLiteMessageStore
+        do { store = try SQLiteMessageStore(directory: settings.dataDir) } catch {
+            throw CleanExit.message("chatcast: cannot open the history in \(settings.dataDir): \(error)")
+        }
+        let server = IRCServer(config: chatConfig, store: store)
         do {
-            try server.start(host: bind, port: ircPort,
-                             tls: tlsCert.map { IRCServer.TLSFiles(certificate: $0, privateKey: tlsKey!) })
+            try server.start(host: settings.bind, port: settings.ircPort,
+                             tls: settings.tlsCert.map { IRCServer.TLSFiles(certificate: $0, privateKey: settings.tlsKey!) })
         } catch {
-            Terminal.error("cannot listen on \(bind):\(ircPort) for IRC: \(error)")
+            Terminal.error("cannot listen on \(settings.bind):\(settings.ircPort) for IRC: \(error)")
             throw ExitCode.failure
         }
+        let detectors = RoomDetectors(rooms: settings.detectedRooms, user: settings.publishUser, password: settings.publishPassword,
+                                      presetDirectory: location.directory)
         let video: RTSPServer
         do {
-            video = try startVideo(chat: server)
+            video = try startVideo(settings, chat: server, detectors: detectors, mounts: mountLaunches)
         } catch {
             Terminal.error("\(error)")
             try? server.stop()
             throw ExitCode.failure
         }
-        Terminal.say("chat on \(tlsCert == nil ? "irc" : "ircs")://\(bind):\(server.port) (history in \(directory))")
-        Terminal.say("video on \(video.scheme)://\(bind):\(video.port)/ROOM (publishers RECORD, viewers PLAY"
-            + (publishPassword == nil ? "; anyone may publish: set --publish-password" : "; RECORD needs --publish-user/--publish-password") + ")")
+        detectors.start(rtspBase: "rtsp://\(settings.loopbackHost):\(video.port)")
+        Terminal.say("chat on \(settings.tlsCert == nil ? "irc" : "ircs")://\(settings.bind):\(server.port) (history in \(settings.dataDir))")
+        Terminal.say("video on \(video.scheme)://\(settings.bind):\(video.port)/ROOM (publishers RECORD, viewers PLAY"
+            + (settings.publishPassword == nil ? "; anyone may publish: set --publish-password" : "; RECORD needs --publish-user/--publish-password") + ")")
         let rates = RateMeter()
         let status = StatusLine { [video, server] in
             let rooms = video.liveRooms
@@ -108,29 +118,55 @@ struct Serve: ParsableCommand {
         let signal = StopSignal.wait()
         status.stop()
         Terminal.say("stopping (\(signal))")
+        detectors.stop()
         video.stop()
         try server.stop()
     }
 
-    /// The RTSP half: rooms' topics follow their streams.
-    private func startVideo(chat: IRCServer) throws -> RTSPServer {
-        var settings = RTSPServer.Settings()
-        settings.address = bind
-        settings.port = rtspPort
-        settings.maxSessions = maxViewers
-        settings.publisher = publishPassword.map { RTSPServer.Credentials(user: publishUser, password: $0) }
-        settings.tlsCertificate = tlsCert
-        settings.tlsKey = tlsKey
-        let video = try RTSPServer(settings: settings)
+    /// The RTSP half: rooms' topics follow their streams, detected rooms get their relays,
+    /// fixed mounts are served and announced.
+    private func startVideo(_ settings: ServeSettings, chat: IRCServer, detectors: RoomDetectors,
+                            mounts: [(ServeConfig.Mount, String)]) throws -> RTSPServer {
+        var rtsp = RTSPServer.Settings()
+        rtsp.address = settings.bind
+        rtsp.port = settings.rtspPort
+        rtsp.maxSessions = settings.maxViewers
+        rtsp.publisher = settings.publishPassword.map { RTSPServer.Credentials(user: settings.publishUser, password: $0) }
+        rtsp.tlsCertificate = settings.tlsCert
+        rtsp.tlsKey = settings.tlsKey
+        let video = try RTSPServer(settings: rtsp)
         video.onRoomLive = { room, url in
             Terminal.say("#\(room) is live at \(url)")
             _ = try? chat.onLoop { $0.setTopic(room: room, to: url) }
+            detectors.roomLive(room)
         }
         video.onRoomEnded = { room in
             Terminal.say("#\(room) ended")
             _ = try? chat.onLoop { $0.setTopic(room: room, to: nil) }
+            detectors.roomEnded(room)
         }
+        for (mount, launch) in mounts { video.mount(mount.path, launch: "( \(launch) )", shared: true) }
         try video.start()
+        for (mount, _) in mounts {
+            let url = video.url(forPath: mount.path)
+            _ = try? chat.onLoop { $0.setTopic(room: mount.room, to: url) }
+            Terminal.say("#\(mount.room) is served at \(url) (publish-\(mount.preset) preset)")
+        }
         return video
+    }
+
+    /// A fixed mount: its publish preset with the chat of its room from this server, ending
+    /// in a payloader instead of a sink.
+    private func mountLaunch(_ mount: ServeConfig.Mount, settings: ServeSettings) throws -> String {
+        let scheme = settings.tlsCert == nil ? "irc" : "ircs"
+        let plan = PublishPlan(preset: mount.preset, input: mount.input, room: mount.room,
+                               server: "\(scheme)://\(settings.loopbackHost):\(settings.ircPort)", nick: "\(mount.room)-mount",
+                               detect: mount.detect, settings: mount.settings)
+        let line: String
+        do { line = try plan.description(presets: try location.load()) } catch let error as PresetError {
+            Terminal.error("mount \(mount.path): \(error)")
+            throw ExitCode.failure
+        }
+        return LaunchEdits.replacingLast(in: line, with: "rtph264pay name=pay0 pt=96 config-interval=-1")
     }
 }

@@ -157,6 +157,31 @@ final class RoomTests: XCTestCase {
         XCTAssertEqual(c.read().first("TOPIC")?.parameters, ["#stage", ""])
     }
 
+    /// "Play Video" viewers join, read the URL and leave: the last one out, by PART, QUIT or
+    /// a dropped connection, must not take the stream's URL with it.
+    func testTheStreamURLOutlivesViewersWhoLeaveAnEmptyRoom() throws {
+        let server = EmbeddedServer()
+        server.core.setTopic(room: "clock", to: "rtsp://127.0.0.1:8554/clock")
+        for (n, leaving) in ["PART #clock", "QUIT :bye", nil].enumerated() {
+            let viewer = try server.register("viewer\(n)")
+            viewer.send("JOIN #clock")
+            XCTAssertEqual(viewer.read().first("332")?.parameters.last, "rtsp://127.0.0.1:8554/clock", "\(leaving ?? "hang-up")")
+            if let leaving { viewer.send(leaving) } else { try viewer.channel.close().wait() }
+            _ = viewer.read()
+            let next = try server.register("next\(n)")
+            next.send("JOIN #clock")
+            XCTAssertEqual(next.read().first("332")?.parameters.last, "rtsp://127.0.0.1:8554/clock", "after \(leaving ?? "hang-up")")
+            next.send("QUIT")
+            _ = next.read()
+        }
+        let user = try server.register("owner", password: nil)
+        user.send("JOIN #plain")
+        user.send("QUIT")
+        let later = try server.register("later")
+        later.send("JOIN #plain")
+        XCTAssertNil(later.read().first("332"), "a room nobody announced has no topic")
+    }
+
     func testNickChangeIsSeenByTheRoom() throws {
         let server = EmbeddedServer()
         let a = try server.register("ann"), b = try server.register("ben")

@@ -126,3 +126,13 @@ func assertViewerEnded(_ viewer: LaunchResult, _ label: String, file: StaticStri
     XCTAssertTrue(!errors.isEmpty && errors.allSatisfy { $0.contains("Could not write to resource") },
                   "\(label): \(viewer.stderr)", file: file, line: line)
 }
+
+/// Tests/interop/rtsp_probe.py (raw RTSP requests) and its JSON report.
+func rtspProbe(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [Paths.interop + "/rtsp_probe.py"] + arguments
+    let out = try runToEnd(process, timeout: 60)
+    XCTAssertEqual(out.status, 0, out.stderr, file: file, line: line)
+    return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any], out.stdout, file: file, line: line)
+}

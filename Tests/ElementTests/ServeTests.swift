@@ -218,16 +218,7 @@ final class ServeTests: XCTestCase {
 /// What a broken or hostile RTSP client sends gets the right status, and everyone else is
 /// still served.
 final class ServeBadInputTests: XCTestCase {
-    func probe(_ arguments: [String]) throws -> [String: Any] {
-        let out = try runToEnd({
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            p.arguments = [Paths.interop + "/rtsp_probe.py"] + arguments
-            return p
-        }(), timeout: 60)
-        XCTAssertEqual(out.status, 0, out.stderr)
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any], out.stdout)
-    }
+    func probe(_ arguments: [String]) throws -> [String: Any] { try rtspProbe(arguments) }
 
     func testBadRequestsScaleSpeedAndCredentialsGetTheirStatusesAndViewersCarryOn() throws {
         let server = try VideoServer(extra: ["--publish-user", "pub", "--publish-password", "secret"])

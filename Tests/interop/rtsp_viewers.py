@@ -103,14 +103,25 @@ def pauser(host, port, path, seconds, resumes, growth):
 def main():
     host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     viewers, pausers, seconds = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
-    gaps, resumes, growth = [], [], []
-    threads = [threading.Thread(target=steady, args=(host, port, path, seconds, gaps)) for _ in range(viewers - pausers)]
-    threads += [threading.Thread(target=pauser, args=(host, port, path, seconds, resumes, growth)) for _ in range(pausers)]
+    gaps, resumes, growth, errors = [], [], [], []
+
+    def guarded(target, *args):
+        def run():
+            try:
+                target(*args)
+            except Exception as error:  # a viewer that broke fails the run, with its reason
+                errors.append(f"{target.__name__}: {error!r}")
+        return threading.Thread(target=run)
+
+    threads = [guarded(steady, host, port, path, seconds, gaps) for _ in range(viewers - pausers)]
+    threads += [guarded(pauser, host, port, path, seconds, resumes, growth) for _ in range(pausers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     print(json.dumps({"resume_first_idr_s": resumes, "delay_growth_s": growth, "steady_max_gap_s": gaps}))
+    if errors:
+        sys.exit("viewers failed: " + "; ".join(errors))
 
 
 if __name__ == "__main__":

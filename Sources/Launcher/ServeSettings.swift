@@ -1,0 +1,79 @@
+import ArgumentParser
+import ChatCastPresets
+import Foundation
+
+/// What `chatcast serve` runs with: each value from its flag, else from `--config`, else
+/// the default — checked once, whichever of the three it came from.
+struct ServeSettings {
+    var bind = "127.0.0.1"
+    var rtspPort = 8554
+    var ircPort = 6667
+    var dataDir = ServeSettings.defaultDataDir()
+    var ircPassword: String?
+    var publishUser = "publisher"
+    var publishPassword: String?
+    var maxViewers = 64
+    var maxConnections = 2000
+    var rateBurst = 20
+    var ratePeriodSeconds = 30
+    var tlsCert: String?
+    var tlsKey: String?
+    var detectedRooms: [ServeConfig.DetectedRoom] = []
+    var mounts: [ServeConfig.Mount] = []
+
+    init(flags: Serve, file: ServeConfig?) throws {
+        let from = file?.settings ?? [:]
+        func text(_ flag: String?, _ key: String) -> String? { flag ?? from[key] }
+        func number(_ flag: Int?, _ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            if let flag { return flag }
+            guard let value = from[key] else { return nil }
+            guard let n = Int(value), range.contains(n) else {
+                throw ValidationError("\(file!.file): \(key) must be a whole number in \(range.lowerBound)...\(range.upperBound), not \(value)")
+            }
+            return n
+        }
+        bind = text(flags.bind, "bind") ?? bind
+        rtspPort = try number(flags.rtspPort, "rtsp-port", 0...65535) ?? rtspPort
+        ircPort = try number(flags.ircPort, "irc-port", 0...65535) ?? ircPort
+        dataDir = text(flags.dataDir, "data-dir") ?? dataDir
+        ircPassword = text(flags.ircPassword, "irc-password")
+        publishUser = text(flags.publishUser, "publish-user") ?? publishUser
+        publishPassword = text(flags.publishPassword, "publish-password")
+        maxViewers = try number(flags.maxViewers, "max-viewers", 1...100_000) ?? maxViewers
+        maxConnections = try number(flags.maxConnections, "max-connections", 1...1_000_000) ?? maxConnections
+        tlsCert = text(flags.tlsCert, "tls-cert")
+        tlsKey = text(flags.tlsKey, "tls-key")
+        if let rate = text(flags.rateLimit, "rate-limit") {
+            let parts = rate.split(separator: "/")
+            guard parts.count == 2, let burst = Int(parts[0]), let seconds = Int(parts[1]), burst > 0, seconds > 0 else {
+                throw ValidationError("rate-limit must look like 20/30 (messages/seconds), not \(rate)")
+            }
+            (rateBurst, ratePeriodSeconds) = (burst, seconds)
+        }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        for path in [tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+            throw ValidationError("\(path): not a readable file")
+        }
+        detectedRooms = file?.detectedRooms ?? []
+        mounts = file?.mounts ?? []
+        if tlsCert != nil && !detectedRooms.isEmpty {
+            // The relay would have to trust the server's own certificate; rtspsrc cannot be
+            // given one from a launch line.
+            throw ValidationError("server-side detection (rooms: … detect) runs over plain RTSP only; drop --tls-cert or the detection")
+        }
+    }
+
+    static func defaultDataDir() -> String {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+        return base + "/chatcast"
+    }
+
+    /// How this process reaches its own RTSP server (the relays of detected rooms).
+    var loopbackHost: String {
+        switch bind {
+        case "0.0.0.0", "", "::": return "127.0.0.1"
+        default: return bind.contains(":") ? "[\(bind)]" : bind
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import ProcessSupport
+import XCTest
+
+/// `chatcast serve --config FILE` as an operator uses it: settings from the file with flags
+/// winning, a fixed mount served and announced, and a room the server runs detection on.
+final class ServeConfigFileTests: XCTestCase {
+    private var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "chatcast-serveconfig-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    private func config(_ yaml: String) throws -> String {
+        let path = dir + "/serve.yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The publisher sends plain video (no swiftyolo); the server's relay re-publishes #lobby
+    /// with detections as #lobby-detected, carrying the room's chat, and stops with it.
+    func testARoomDetectedByTheServerReachesViewersOfItsOutputRoom() throws {
+        let file = try config("rooms:\n  lobby: {detect: true}\n")
+        let server = try VideoServer(extra: ["--config", file, "--dir", Paths.presets])
+        let publisher = try Background(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
+            "--set", "width=320", "--set", "height=240", "--duration", "60"]), name: "publish")
+        defer { publisher.stop() }
+        try server.waitLive("lobby-detected", timeout: 60)
+        XCTAssertTrue(server.log.contains("detecting #lobby → #lobby-detected"), server.log)
+
+        let plain = try gstLaunch(["rtspsrc", "location=\(server.url("lobby"))", "!", "rtph264depay", "!", "h264parse", "!",
+                                   "identity", "eos-after=31", "!", "chatparse", "!", "chatsink"], timeout: 60)
+        assertViewerEnded(plain, "plain room")
+        XCTAssertFalse(plain.stdout.contains(#""type":"detections""#), "the publisher itself detects nothing: \(plain.stdout.prefix(300))")
+
+        let viewer = try Background(chatcastProcess([
+            "play", "--room", "lobby-detected", "--server", server.irc, "--headless", "--duration", "10"]), name: "play")
+        try eventually("the viewer prints detections", timeout: 40) { viewer.stdout.contains(#""type":"detections""#) }
+        let said = try runToEnd(chatcastProcess(["chat", "--server", server.irc, "--room", "lobby", "--nick", "gina"]),
+                                input: "through the server's detector\n", timeout: 30)
+        XCTAssertEqual(said.status, 0, said.stderr)
+        XCTAssertTrue(viewer.finish(within: 40), "play --duration ends by itself")
+        XCTAssertEqual(viewer.process.terminationStatus, 0, viewer.stderr)
+        XCTAssertTrue(viewer.stderr.contains("playing \(server.url("lobby-detected"))"), viewer.stderr)
+        let lines = jsonObjects(viewer.stdout)
+        XCTAssertTrue(lines.contains { $0["type"] as? String == "chat" && $0["text"] as? String == "through the server's detector" },
+                      "the room's chat rides through the relay: \(viewer.stdout.suffix(600))")
+        XCTAssertGreaterThan(lines.filter { line in
+            (line["objects"] as? [[String: Any]])?.contains { $0["label"] as? String == "ball" } ?? false
+        }.count, 30, "the server's relay added detections")
+
+        publisher.stop()
+        try eventually("the detected room ends with its source", timeout: 30) { server.log.contains("#lobby-detected ended") }
+        XCTAssertFalse(server.log.contains("restarting"), "the relay ended with its room, it did not fail: \(server.log)")
+    }
+
+    /// Ports and the publisher password come from the file, a flag beats the file, and a
+    /// fixed mount is served, announced as its room's topic, and closed to RECORD.
+    func testFileSettingsFlagsWinAndAFixedMountIsServedAndAnnounced() throws {
+        let rtspPort = freePort(), fileIRCPort = freePort(), flagIRCPort = freePort()
+        let file = try config("""
+            rtsp-port: \(rtspPort)
+            irc-port: \(fileIRCPort)
+            data-dir: \(dir)/history
+            publish-password: secret
+            mounts:
+              /clock: {preset: test, set: {width: 320, height: 240, bitrate: 500}}
+            """)
+        let server = try Background(chatcastProcess(["serve", "--config", file, "--irc-port", String(flagIRCPort),
+                                                     "--dir", Paths.presets]), name: "serve")
+        defer { server.stop() }
+        guard waitForPort(rtspPort), waitForPort(flagIRCPort) else {
+            return XCTFail("RTSP on the file's port and IRC on the flag's: \(server.stderr)")
+        }
+        XCTAssertFalse(waitForPort(fileIRCPort, timeout: 0.5), "the flag replaced the file's IRC port")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/history"), "history where the file says")
+
+        let port = String(rtspPort)
+        XCTAssertEqual(try rtspProbe(["announce", "127.0.0.1", port, "/stage"])["status"] as? Int, 401,
+                       "the file's publish-password guards RECORD")
+        XCTAssertEqual(try rtspProbe(["announce", "127.0.0.1", port, "/clock", "publisher", "secret"])["status"] as? Int, 405,
+                       "a fixed mount takes no publisher")
+
+        let snapshot = dir + "/clock.png"
+        let viewer = try runToEnd(chatcastProcess([
+            "play", "--room", "clock", "--server", "irc://127.0.0.1:\(flagIRCPort)", "--headless", "--duration", "4",
+            "--snapshot", snapshot]), timeout: 60)
+        XCTAssertEqual(viewer.status, 0, viewer.stderr + server.stderr)
+        XCTAssertTrue(viewer.stderr.contains("playing rtsp://127.0.0.1:\(rtspPort)/clock"), "the topic named the mount: \(viewer.stderr)")
+        let png = try Data(contentsOf: URL(fileURLWithPath: snapshot))
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "a frame of the mount")
+
+        // A second viewer after the first left finds the URL too (the topic outlives them).
+        let again = try runToEnd(chatcastProcess(["chat", "--server", "irc://127.0.0.1:\(flagIRCPort)", "--room", "clock",
+                                                  "--nick", "hal"]), input: "/play\n", timeout: 30)
+        XCTAssertTrue(again.stdout.contains("rtsp://127.0.0.1:\(rtspPort)/clock"), again.stdout + again.stderr)
+    }
+
+    /// A file with a mistake stops serve before it listens, saying where the mistake is.
+    func testABadFileIsRefusedWithItsLine() throws {
+        let port = freePort()
+        let file = try config("irc-port: \(port)\nrooms:\n  lobby: {detect: ture}\n")
+        let out = try runToEnd(chatcastProcess(["serve", "--config", file]), timeout: 30)
+        XCTAssertNotEqual(out.status, 0)
+        XCTAssertTrue(out.stderr.contains("serve.yaml:3: \"detect\" must be true or false"), out.stderr)
+        let numbers = try config("rtsp-port: eighty\n")
+        let bad = try runToEnd(chatcastProcess(["serve", "--config", numbers]), timeout: 30)
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("rtsp-port must be a whole number in 0...65535, not eighty"), bad.stderr)
+        XCTAssertFalse(waitForPort(port, timeout: 0.5), "nothing listened")
+    }
+}
