@@ -63,6 +63,8 @@ public final class IRCClient: @unchecked Sendable {
     private var serverEchoes = false
     private var attempt = 0
     private(set) var currentNick: String
+    /// Topics this client sets: sent on every JOIN of their room, so they survive reconnects.
+    private var ownTopics: [String: String] = [:]
 
     /// `onEvent` runs on the client's event loop: keep it short.
     public init(options: Options, group: EventLoopGroup? = nil, onEvent: @escaping @Sendable (IRCClientEvent) -> Void) {
@@ -121,6 +123,23 @@ public final class IRCClient: @unchecked Sendable {
     /// Asks for a room's topic; the answer arrives as `.topic`.
     public func requestTopic(room: String) {
         loop.execute { self.write(IRCMessage(command: "TOPIC", [ChatText.channel(forRoom: room)])) }
+    }
+
+    /// Sets `room`'s topic now if joined, and again after every (re)join. On ChatCast's
+    /// server this needs publisher rights (PASS); a refusal arrives as a `.notice` (482).
+    /// An empty text clears it and stops re-sending it.
+    public func setTopic(room: String, to text: String) {
+        loop.execute {
+            let channelName = ChatText.channel(forRoom: room)
+            let key = CaseMapping.fold(channelName)
+            self.ownTopics[key] = text.isEmpty ? nil : text
+            if self.registered && self.joined.contains(key) { self.write(IRCMessage(command: "TOPIC", [channelName, text])) }
+        }
+    }
+
+    /// The local address of the connection (the one the server sees), once connected.
+    public func localAddress() -> String? {
+        try? loop.submit { self.channel?.localAddress?.ipAddress }.wait()
     }
 
     /// Pieces of at most `limit` UTF-8 bytes, split between characters.
@@ -265,6 +284,7 @@ public final class IRCClient: @unchecked Sendable {
             let waiting = queue.filter { CaseMapping.fold($0.room) == CaseMapping.fold(name) }
             queue.removeAll { CaseMapping.fold($0.room) == CaseMapping.fold(name) }
             for item in waiting { privmsg(item.room, item.text) }
+            if let topic = ownTopics[CaseMapping.fold(name)] { write(IRCMessage(command: "TOPIC", [name, topic])) }
         case "BATCH":
             guard let ref = m.parameters.first else { return }
             if ref.hasPrefix("+"), m.parameters.count > 2, m.parameters[1] == "chathistory" {

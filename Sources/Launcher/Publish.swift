@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChatCastPresets
-import ChatCastRTSP
 import Foundation
 
 /// `chatcast publish`: the original program's "Stream Video to Server". A source (the test
@@ -33,13 +32,21 @@ struct Publish: ParsableCommand {
     @Option(help: "RTSP URL to RECORD to (default: rtsp://127.0.0.1:8554/ROOM).")
     var to: String?
 
-    @Option(name: .customLong("host-rtsp"), help: "Serve the stream from an RTSP server of our own on this port instead.")
+    @Option(name: .customLong("host-rtsp"),
+            help: "Serve the stream from an RTSP server of our own on this port instead, announced as the room's topic.")
     var hostRTSP: Int?
+
+    @Option(name: .customLong("host-bind"), help: "Address the --host-rtsp server listens on.")
+    var hostBind = "0.0.0.0"
+
+    @Option(name: .customLong("announce-host"),
+            help: "Host in the URL --host-rtsp announces (default: this machine's address toward the chat server).")
+    var announceHost: String?
 
     @Option(help: "Publisher user for the server's RECORD.")
     var user: String?
 
-    @Option(help: "Publisher password for the server's RECORD.")
+    @Option(help: "Publisher password: for the server's RECORD, and (IRC PASS) to set the room's topic with --host-rtsp.")
     var password: String?
 
     @Option(help: "Stop after this many seconds.")
@@ -54,6 +61,8 @@ struct Publish: ParsableCommand {
         guard ["test", "camera", "file"].contains(preset) else { throw ValidationError("--preset must be test, camera or file") }
         if preset == "file" && input == nil { throw ValidationError("--preset file needs --input PATH") }
         if model != nil && !detect { throw ValidationError("--model goes with --detect") }
+        if hostRTSP != nil && to != nil { throw ValidationError("--to and --host-rtsp exclude each other") }
+        if let hostRTSP, !(0...65535).contains(hostRTSP) { throw ValidationError("--host-rtsp takes a port, 0...65535") }
     }
 
     /// The gst-launch description: the preset with this command's values and edits.
@@ -66,17 +75,8 @@ struct Publish: ParsableCommand {
     func run() throws {
         let line = try description()
         if let hostRTSP {
-            // The original program's way: the stream served from this process.
-            var settings = RTSPServer.Settings()
-            settings.port = hostRTSP
-            settings.address = "0.0.0.0"
-            let server = try RTSPServer(settings: settings)
-            let mountLaunch = LaunchEdits.replacingLast(in: line, with: "rtph264pay name=pay0 pt=96 config-interval=-1")
-            server.mount("/\(room)", launch: "( \(mountLaunch) )", shared: true)
-            try server.start()
-            Terminal.say("serving rtsp://127.0.0.1:\(server.port)/\(room)")
-            _ = StopSignal.wait()
-            server.stop()
+            try HostedStream(launch: line, room: room, port: hostRTSP, bind: hostBind, chatServer: server, nick: nick,
+                             password: password, announceHost: announceHost, duration: duration).run()
             return
         }
         Terminal.say("publishing to \(to ?? "rtsp://127.0.0.1:8554/\(room)") with the chat of #\(room) on \(server)")

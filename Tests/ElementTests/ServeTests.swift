@@ -55,6 +55,43 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(server.log.contains("#lobby is live at \(server.url("lobby"))"), server.log)
     }
 
+    /// The original program's way: `publish --host-rtsp` serves the stream itself and the
+    /// room's topic announces it while it runs; a viewer that knows only the room plays it,
+    /// chat included, and the topic is cleared when the publisher stops.
+    func testAPublisherHostingItsOwnStreamAnnouncesItInTheRoom() throws {
+        let server = try VideoServer(extra: ["--publish-password", "secret"])
+        let hostPort = freePort()
+        let refused = try runToEnd(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--room", "stage", "--server", server.irc, "--host-rtsp", String(hostPort),
+            "--host-bind", "127.0.0.1", "--duration", "3"]), timeout: 30)
+        XCTAssertEqual(refused.status, 0, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("the chat server refused the topic"), "no password, no topic: \(refused.stderr)")
+
+        let publisher = try Background(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--room", "stage", "--server", server.irc, "--host-rtsp", String(hostPort),
+            "--host-bind", "127.0.0.1", "--password", "secret", "--detect", "--set", "width=320", "--set", "height=240",
+            "--duration", "30"]), name: "host")
+        defer { publisher.stop() }
+        let url = "rtsp://127.0.0.1:\(hostPort)/stage"
+        try eventually("the publisher announces its URL", timeout: 30) { publisher.stderr.contains("serving \(url)") }
+        let viewer = try Background(chatcastProcess([
+            "play", "--room", "stage", "--server", server.irc, "--headless", "--duration", "8"]), name: "play")
+        try eventually("the viewer prints detections", timeout: 40) { viewer.stdout.contains(#""type":"detections""#) }
+        let said = try runToEnd(chatcastProcess(["chat", "--server", server.irc, "--room", "stage", "--nick", "ivy"]),
+                                input: "to the hosted stream\n", timeout: 30)
+        XCTAssertEqual(said.status, 0, said.stderr)
+        XCTAssertTrue(viewer.finish(within: 40))
+        XCTAssertEqual(viewer.process.terminationStatus, 0, viewer.stderr)
+        XCTAssertTrue(viewer.stderr.contains("playing \(url)"), "the topic was the publisher's own URL: \(viewer.stderr)")
+        XCTAssertTrue(jsonObjects(viewer.stdout).contains { $0["type"] as? String == "chat" && $0["text"] as? String == "to the hosted stream" },
+                      viewer.stdout.suffix(600) + "")
+
+        publisher.stop()
+        let after = try runToEnd(chatcastProcess(["chat", "--server", server.irc, "--room", "stage", "--nick", "jan"]),
+                                 input: "/play\n", timeout: 30)
+        XCTAssertTrue(after.stdout.contains("(no stream in #stage)"), "the topic is cleared when the stream ends: \(after.stdout)")
+    }
+
     /// The original program's worst bug: 8 viewers of one room, 4 of them pausing and
     /// resuming again and again. Each resume reaches a key frame (a clean picture) within
     /// 1 s, the pausers' delay does not grow, and the steady viewers never stall.
