@@ -166,20 +166,20 @@ final class RoomBridge: @unchecked Sendable {
     }
 
     /// On the PLAY appsrc's pad: clock times (offset fields) → this pipeline's running time.
-    private static let retime: GstPadProbeCallback = { pad, info, _ in
-        guard let info, let data = info.pointee.data else { return GST_PAD_PROBE_OK }
+    /// The cached GOP was captured before this pipeline started, so its times fall before
+    /// zero: each buffer gets at least 1 ms more than the one before, keeping timestamps
+    /// strictly increasing (payloaders, decoders and ffmpeg expect that) while the viewer
+    /// runs through the cached frames at once.
+    private static let retime: GstPadProbeCallback = { pad, info, data in
+        guard let info, let payload = info.pointee.data, let data else { return GST_PAD_PROBE_OK }
+        let clock = Unmanaged<RetimeClock>.fromOpaque(data).takeUnretainedValue()
         let element = gst_pad_get_parent_element(pad)
         defer { if let element { gst_object_unref(element) } }
         let base = element.map { gst_element_get_base_time($0) } ?? 0
-        let writable = gst_mini_object_make_writable(data.assumingMemoryBound(to: GstMiniObject.self))!
+        let writable = gst_mini_object_make_writable(payload.assumingMemoryBound(to: GstMiniObject.self))!
         info.pointee.data = UnsafeMutableRawPointer(writable)
         let buffer = UnsafeMutableRawPointer(writable).assumingMemoryBound(to: GstBuffer.self)
-        func running(_ clock: guint64) -> GstClockTime {
-            guard clock != guint64.max else { return GstClockTime.max }
-            return clock > base ? clock - base : 0
-        }
-        buffer.pointee.pts = running(buffer.pointee.offset)
-        buffer.pointee.dts = running(buffer.pointee.offset_end)
+        (buffer.pointee.pts, buffer.pointee.dts) = clock.running(pts: buffer.pointee.offset, dts: buffer.pointee.offset_end, base: base)
         buffer.pointee.offset = guint64.max
         buffer.pointee.offset_end = guint64.max
         return GST_PAD_PROBE_OK
@@ -210,7 +210,8 @@ final class RoomBridge: @unchecked Sendable {
         defer { gst_object_unref(bin) }
         guard let source = gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "src") else { return }
         if let pad = gst_element_get_static_pad(source, "src") {
-            _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, RoomBridge.retime, nil, nil)
+            _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, RoomBridge.retime, Unmanaged.passRetained(RetimeClock()).toOpaque(),
+                                  { Unmanaged<RetimeClock>.fromOpaque($0!).release() })
             gst_object_unref(pad)
         }
         lock.withLock {

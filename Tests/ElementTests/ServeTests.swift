@@ -220,7 +220,13 @@ final class ServeTests: XCTestCase {
             assertViewerEnded(viewer, transport)
             let chat = jsonObjects(viewer.stdout).filter { $0["type"] as? String == "chat" }
             XCTAssertEqual(chat.first?["text"] as? String, "seen by ffmpeg", transport)
-            XCTAssertGreaterThan(jsonObjects(viewer.stdout).filter { $0["type"] as? String == "detections" }.count, 40, transport)
+            let frames = jsonObjects(viewer.stdout).filter { $0["type"] as? String == "detections" }
+            XCTAssertGreaterThan(frames.count, 40, transport)
+            // The room's cached GOP and the live frames after it carry strictly increasing times.
+            let times = frames.map { $0["pts"] as? Int }
+            XCTAssertFalse(times.contains(nil), "\(transport): a frame without its time: \(times.prefix(40))")
+            let known = times.compactMap { $0 }
+            XCTAssertTrue(zip(known, known.dropFirst()).allSatisfy { $0 < $1 }, "\(transport): \(known.prefix(40))")
         }
     }
 
