@@ -25,7 +25,8 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let windowless = headless || (ProcessInfo.processInfo.environment["DISPLAY"] ?? "").isEmpty
+        let windowless = headless || !Play.hasDisplay
+        if !windowless { Play.passOverDirectFB() }
         let dataDir = NSTemporaryDirectory() + "chatcast-demo-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
 

@@ -100,6 +100,43 @@ final class ServeConfigFileTests: XCTestCase {
         XCTAssertTrue(again.stdout.contains("rtsp://127.0.0.1:\(rtspPort)/clock"), again.stdout + again.stderr)
     }
 
+    /// SIGINT (and SIGTERM) stop serve cleanly with a publisher, a viewer, a chat client and a
+    /// detection relay attached: exit status 0, ports closed, no relay left behind.
+    func testASignalStopsServeCleanlyWithEverythingAttached() throws {
+        let file = try config("rooms:\n  lobby: {detect: true}\n")
+        let server = try VideoServer(extra: ["--config", file, "--dir", Paths.presets])
+        let publisher = try Background(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
+            "--set", "width=320", "--set", "height=240", "--duration", "60"]), name: "publish")
+        defer { publisher.stop() }
+        try server.waitLive("lobby-detected", timeout: 60)
+        let relayPID = try XCTUnwrap(server.log.components(separatedBy: "(relay pid ").dropFirst().first
+            .flatMap { Int32($0.prefix { $0.isNumber }) }, server.log)
+        let viewer = try Background(gstLaunchProcess(["rtspsrc", "location=\(server.url("lobby-detected"))", "!", "fakesink"]),
+                                    name: "viewer")
+        defer { viewer.stop() }
+        let typing = Pipe()  // stays open: the chat client stays connected
+        let chat = chatcastProcess(["chat", "--server", server.irc, "--room", "lobby", "--nick", "kim"])
+        chat.standardInput = typing
+        let chatter = try Background(chat, name: "chat")
+        defer { chatter.stop() }
+        Thread.sleep(forTimeInterval: 2)
+
+        kill(server.background.process.processIdentifier, SIGINT)
+        XCTAssertTrue(server.background.finish(within: 15), "serve ends on SIGINT: \(server.log.suffix(1500))")
+        XCTAssertEqual(server.background.process.terminationStatus, 0, String(server.log.suffix(1500)))
+        XCTAssertTrue(server.log.contains("stopping (SIGINT)"), String(server.log.suffix(800)))
+        XCTAssertFalse(waitForPort(server.rtspPort, timeout: 0.5), "RTSP closed")
+        XCTAssertFalse(waitForPort(server.ircPort, timeout: 0.5), "IRC closed")
+        XCTAssertNotEqual(kill(relayPID, 0), 0, "the relay child ended with the server")
+
+        let plain = try VideoServer()
+        kill(plain.background.process.processIdentifier, SIGTERM)
+        XCTAssertTrue(plain.background.finish(within: 10), "serve ends on SIGTERM")
+        XCTAssertEqual(plain.background.process.terminationStatus, 0, plain.log)
+        XCTAssertTrue(plain.log.contains("stopping (SIGTERM)"), plain.log)
+    }
+
     /// A file with a mistake stops serve before it listens, saying where the mistake is.
     func testABadFileIsRefusedWithItsLine() throws {
         let port = freePort()
