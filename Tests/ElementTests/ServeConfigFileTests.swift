@@ -20,16 +20,22 @@ final class ServeConfigFileTests: XCTestCase {
         return path
     }
 
-    /// The publisher sends plain video (no swiftyolo); the server's relay re-publishes #lobby
-    /// with detections as #lobby-detected, carrying the room's chat, and stops with it.
-    func testARoomDetectedByTheServerReachesViewersOfItsOutputRoom() throws {
+    /// serve detecting #lobby (config file), a plain publisher in #lobby, and #lobby-detected live.
+    private func detectedLobby() throws -> (VideoServer, Background) {
         let file = try config("rooms:\n  lobby: {detect: true}\n")
         let server = try VideoServer(extra: ["--config", file, "--dir", Paths.presets])
         let publisher = try Background(chatcastProcess([
             "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
             "--set", "width=320", "--set", "height=240", "--duration", "60"]), name: "publish")
-        defer { publisher.stop() }
         try server.waitLive("lobby-detected", timeout: 60)
+        return (server, publisher)
+    }
+
+    /// The publisher sends plain video (no swiftyolo); the server's relay re-publishes #lobby
+    /// with detections as #lobby-detected, carrying the room's chat, and stops with it.
+    func testARoomDetectedByTheServerReachesViewersOfItsOutputRoom() throws {
+        let (server, publisher) = try detectedLobby()
+        defer { publisher.stop() }
         XCTAssertTrue(server.log.contains("detecting #lobby → #lobby-detected"), server.log)
 
         let plain = try gstLaunch(["rtspsrc", "location=\(server.url("lobby"))", "!", "rtph264depay", "!", "h264parse", "!",
@@ -103,13 +109,8 @@ final class ServeConfigFileTests: XCTestCase {
     /// SIGINT (and SIGTERM) stop serve cleanly with a publisher, a viewer, a chat client and a
     /// detection relay attached: exit status 0, ports closed, no relay left behind.
     func testASignalStopsServeCleanlyWithEverythingAttached() throws {
-        let file = try config("rooms:\n  lobby: {detect: true}\n")
-        let server = try VideoServer(extra: ["--config", file, "--dir", Paths.presets])
-        let publisher = try Background(chatcastProcess([
-            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
-            "--set", "width=320", "--set", "height=240", "--duration", "60"]), name: "publish")
+        let (server, publisher) = try detectedLobby()
         defer { publisher.stop() }
-        try server.waitLive("lobby-detected", timeout: 60)
         let relayPID = try XCTUnwrap(server.log.components(separatedBy: "(relay pid ").dropFirst().first
             .flatMap { Int32($0.prefix { $0.isNumber }) }, server.log)
         let viewer = try Background(gstLaunchProcess(["rtspsrc", "location=\(server.url("lobby-detected"))", "!", "fakesink"]),
