@@ -203,7 +203,7 @@ public final class RTSPServer: @unchecked Sendable {
             let idle = rooms.values.filter { !$0.hasPublisher && !$0.isLive && $0.announcedAt.timeIntervalSinceNow < -60 }
             for room in idle { rooms.removeValue(forKey: room.path) }
             guard rooms.count < settings.maxRooms else { return (nil, idle) }
-            let created = RoomBridge(path: path)
+            let created = RoomBridge(path: path, context: context)
             rooms[path] = created
             return (created, idle)
         }
@@ -242,6 +242,7 @@ public final class RTSPServer: @unchecked Sendable {
         // IDR comes), so publishers keep GOPs short (the presets: 1 s).
         let room = lock.withLock { rooms.first { path == $0.key || path.hasPrefix($0.key + "/") }?.value }
         room?.requestKeyUnit()
+        if let media = ctx?.pointee.media { room?.keepUp(media) }
         return GST_RTSP_STS_OK
     }
 

@@ -37,7 +37,14 @@ final class RoomBridge: @unchecked Sendable {
     private(set) var accessUnits = 0
     private(set) var bytes = 0
 
-    init(path: String) { self.path = path }
+    /// The RTSP server's main-loop context (where PLAY media are anchored).
+    private let context: OpaquePointer
+    private var anchors: [MediaAnchor] = []
+
+    init(path: String, context: OpaquePointer) {
+        self.path = path
+        self.context = context
+    }
 
     var room: String { String(path.dropFirst()) }
 
@@ -90,9 +97,10 @@ final class RoomBridge: @unchecked Sendable {
     }
 
     private func publisherGone(_ media: UnsafeMutablePointer<GstRTSPMedia>?) {
-        let (wasLive, sink, ending) = lock.withLock { () -> (Bool, Element?, [Element]) in
-            guard media == recordMedia else { return (false, nil, []) }
-            let result = (live, recordSink, sources)
+        let (wasLive, sink, ending, anchored) = lock.withLock { () -> (Bool, Element?, [Element], [MediaAnchor]) in
+            guard media == recordMedia else { return (false, nil, [], []) }
+            let result = (live, recordSink, sources, anchors)
+            anchors = []
             recordMedia = nil
             recordSink = nil
             live = false
@@ -105,6 +113,7 @@ final class RoomBridge: @unchecked Sendable {
         if let sink { gst_object_unref(sink) }
         // Viewers still attached see the end of the stream rather than a stall.
         for source in ending { source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { _ = gst_app_src_end_of_stream($0) } }
+        for anchor in anchored { anchor.release() }
         if wasLive { onEnded?(self) }
     }
 
@@ -226,6 +235,18 @@ final class RoomBridge: @unchecked Sendable {
         g_object_weak_ref(UnsafeMutableRawPointer(media).assumingMemoryBound(to: GObject.self), { data, _ in
             Unmanaged<PlayDetach>.fromOpaque(data!).takeRetainedValue().mediaGone()
         }, Unmanaged.passRetained(detach).toOpaque())
+    }
+
+    /// A viewer PLAYs `media` (complete by now: SETUP came first): from now on it stays up
+    /// while the room is live, watched or not.
+    func keepUp(_ media: UnsafeMutablePointer<GstRTSPMedia>) {
+        let anchor: MediaAnchor? = lock.withLock {
+            guard recordMedia != nil, !anchors.contains(where: { $0.media == media }) else { return nil }
+            let anchor = MediaAnchor(media: media, context: context)
+            anchors.append(anchor)
+            return anchor
+        }
+        anchor?.anchor()
     }
 
     fileprivate func forget(_ source: Element) {

@@ -146,6 +146,29 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(fallback.stdout.contains(#""type":"detections""#), "JSON lines instead: \(fallback.stdout.prefix(300))")
     }
 
+    /// Waves of viewers, each arriving as the one before leaves: 1.22 used to unprepare the
+    /// room's shared media as the last viewer left and answer 503 to viewers arriving in
+    /// that instant. A live room's media now stays up, so every viewer of every wave plays.
+    func testViewersArrivingAsTheLastOnesLeaveAreAllServed() throws {
+        let server = try VideoServer(extra: ["--max-viewers", "100"])
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: try chatFile("alice: waves\n"), seconds: 60)
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        run.arguments = [Paths.interop + "/rtsp_waves.py", "127.0.0.1", String(server.rtspPort), "/lobby", "8,16,8,16,8", "1.5"]
+        let out = try runToEnd(run, timeout: 90)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any], out.stdout)
+        XCTAssertEqual((report["errors"] as? [String]) ?? ["?"], [], "refused viewers")
+        let waves = try XCTUnwrap(report["waves"] as? [[String: Any]])
+        XCTAssertEqual(waves.count, 5)
+        for (i, wave) in waves.enumerated() {
+            XCTAssertEqual(wave["played"] as? Int, wave["viewers"] as? Int, "wave \(i): \(wave)")
+            XCTAssertLessThan(wave["max_gap_s"] as? Double ?? 99, 0.5, "wave \(i) stalled: \(wave)")
+        }
+    }
+
     /// The original program's worst bug: 8 viewers of one room, 4 of them pausing and
     /// resuming again and again. Each resume reaches a key frame (a clean picture) within
     /// 1 s, the pausers' delay does not grow, and the steady viewers never stall.

@@ -37,3 +37,11 @@ void cgst_rtsp_factory_allow(GstRTSPMediaFactory *factory, const gchar *role);
 void cgst_rtsp_factory_challenge(GstRTSPMediaFactory *factory, const gchar *role);
 /// Connects a GObject signal (g_signal_connect is a macro).
 gulong cgst_signal_connect(gpointer instance, const gchar *signal, GCallback handler, gpointer data);
+
+/// Keeps a prepared shared media up while nobody watches it, by holding one more prepare
+/// (1.22 counts them and unprepares at zero). Without it 1.22 unprepares a shared media as
+/// its last viewer leaves and hands that dying media to viewers arriving in the same
+/// instant, who get 503. FALSE when the media is not prepared.
+gboolean cgst_rtsp_media_anchor(GstRTSPMedia *media);
+/// Gives the held prepare back: the media unprepares once its viewers are gone too.
+void cgst_rtsp_media_release_anchor(GstRTSPMedia *media);
