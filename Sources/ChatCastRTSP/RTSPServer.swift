@@ -58,6 +58,9 @@ public final class RTSPServer: @unchecked Sendable {
     /// A room's stream started (room name, URL to play) or ended. Called off the server's thread.
     public var onRoomLive: (@Sendable (String, String) -> Void)?
     public var onRoomEnded: (@Sendable (String) -> Void)?
+    /// A viewer starts or resumes a room: its publisher should send a key frame now (1.22's
+    /// rtspclientsink ignores the RTCP request; ChatCast publishers take it over chat).
+    public var onKeyFrameWanted: (@Sendable (String) -> Void)?
 
     public let settings: Settings
     private let server: UnsafeMutablePointer<GstRTSPServer>
@@ -242,6 +245,7 @@ public final class RTSPServer: @unchecked Sendable {
         // IDR comes), so publishers keep GOPs short (the presets: 1 s).
         let room = lock.withLock { rooms.first { path == $0.key || path.hasPrefix($0.key + "/") }?.value }
         room?.requestKeyUnit()
+        if let room { onKeyFrameWanted?(room.room) }
         if let media = ctx?.pointee.media { room?.keepUp(media) }
         return GST_RTSP_STS_OK
     }

@@ -17,6 +17,9 @@ public enum IRCClientEvent: Sendable, Equatable {
     case topic(room: String, text: String)
     /// A NOTICE or error numeric worth showing.
     case notice(String)
+    /// The server asks the room's publishers for a key frame (a viewer starts or resumes):
+    /// an IRCv3 TAGMSG with the `+chatcast/keyframe` tag.
+    case keyFrameWanted(room: String)
     case disconnected(reason: String)
 }
 
@@ -141,6 +144,9 @@ public final class IRCClient: @unchecked Sendable {
     public func localAddress() -> String? {
         try? loop.submit { self.channel?.localAddress?.ipAddress }.wait()
     }
+
+    /// The client tag of the server's key-frame requests.
+    public static let keyFrameTag = "+chatcast/keyframe"
 
     /// Pieces of at most `limit` UTF-8 bytes, split between characters.
     public static func split(_ text: String, limit: Int = 400) -> [String] {
@@ -311,6 +317,9 @@ public final class IRCClient: @unchecked Sendable {
             onEvent(.topic(room: ChatText.room(forChannel: m.parameters[0]), text: m.parameters[1]))
         case "NOTICE":
             if let text = m.parameters.last { onEvent(.notice(text)) }
+        case "TAGMSG":
+            guard m.tag(IRCClient.keyFrameTag) != nil, let target = m.parameters.first, target.hasPrefix("#") else { return }
+            onEvent(.keyFrameWanted(room: ChatText.room(forChannel: target)))
         case "ERROR":
             if !stopped { onEvent(.notice(m.parameters.last ?? "error")) }
         default:

@@ -90,6 +90,7 @@ extension ChatServerCore {
         if let topic = room.topic, room.topicSetBy == config.serverName { pendingTopics[key] = (topic, room.topicSetBy) }
         rooms.removeValue(forKey: key)
         historyCache.removeValue(forKey: key)
+        keyFrameRequests.removeValue(forKey: key)
     }
 
     func part(_ m: IRCMessage, _ client: ClientState) {

@@ -28,6 +28,8 @@ public final class ChatServerCore: @unchecked Sendable {
     private let completions = Mutex<[() -> Void]>([])
     /// Topics set before anyone joined (the RTSP side announces streams of empty rooms).
     var pendingTopics: [String: (String, String)] = [:]
+    /// When each room last asked its publishers for a key frame.
+    var keyFrameRequests: [String: NIODeadline] = [:]
     private var nextClientID = 0
     private var msgidCounter: UInt64 = 0
     private let msgidPrefix: String
@@ -334,6 +336,22 @@ public final class ChatServerCore: @unchecked Sendable {
             return
         }
         applyTopic(state, topic ?? "", by: config.serverName)
+        flushWrites()
+    }
+
+    /// Asks the room's publishers for a key frame (a viewer starts or resumes and needs one):
+    /// a TAGMSG tagged `+chatcast/keyframe` to the members that took `message-tags` (the
+    /// elements do; people's clients ignore TAGMSG). At most one per room every 100 ms, which
+    /// one key frame answers for everyone. Call on `eventLoop`.
+    public func requestKeyFrame(room: String) {
+        let name = ChatText.channel(forRoom: room)
+        let key = CaseMapping.fold(name)
+        guard let state = rooms[key] else { return }
+        let t = now()
+        if let last = keyFrameRequests[key], t < last + .milliseconds(100) { return }
+        keyFrameRequests[key] = t
+        let request = IRCMessage(tags: [.init(IRCClient.keyFrameTag, "")], source: config.serverName, command: "TAGMSG", [state.name])
+        broadcast(request, to: state.orderedMembers.filter { $0.has("message-tags") })
         flushWrites()
     }
 

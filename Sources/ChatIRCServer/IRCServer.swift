@@ -66,6 +66,12 @@ public final class IRCServer: @unchecked Sendable {
     }
 
     /// Runs `body` on the server's event loop (the core is confined to it).
+    /// Runs `body` on the server's loop without waiting for it.
+    public func execute(_ body: @escaping @Sendable (ChatServerCore) -> Void) {
+        let core = self.core
+        core.eventLoop.execute { body(core) }
+    }
+
     public func onLoop<T: Sendable>(_ body: @escaping @Sendable (ChatServerCore) -> T) throws -> T {
         let core = self.core
         return try core.eventLoop.submit { body(core) }.wait()

@@ -49,6 +49,16 @@ public struct ElementRef: @unchecked Sendable {
     /// Whether signal number `index` has handlers connected.
     public func hasHandlers(_ index: Int) -> Bool { cgst_element_has_handlers(pointer, UInt32(index)) != 0 }
 
+    /// Asks the encoder upstream for a key frame (an upstream force-key-unit event through
+    /// the sink pad, with SPS/PPS). Safe from the streaming thread.
+    public func requestKeyFrameUpstream() {
+        guard let pad = gst_element_get_static_pad(pointer, "sink") else { return }
+        defer { gst_object_unref(pad) }
+        if let event = gst_video_event_new_upstream_force_key_unit(cgst_clock_time_none(), 1, 0) {
+            _ = gst_pad_push_event(pad, event)
+        }
+    }
+
     /// Notifies listeners (`notify::NAME`) that a property changed.
     public func notify(_ property: String) { g_object_notify(object, property) }
 }

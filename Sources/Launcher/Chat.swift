@@ -49,7 +49,7 @@ struct Chat: ParsableCommand {
             case let .notice(text): Terminal.say(text)
             case let .disconnected(reason): Terminal.say("disconnected: \(reason)")
             case .historyEnd: history.signal()
-            case .connected: break
+            case .connected, .keyFrameWanted: break
             }
         }
         client.start()

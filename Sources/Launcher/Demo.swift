@@ -38,6 +38,7 @@ struct Demo: ParsableCommand {
         let video = try RTSPServer(settings: settings)
         video.onRoomLive = { room, url in _ = try? chat.onLoop { $0.setTopic(room: room, to: url) } }
         video.onRoomEnded = { room in _ = try? chat.onLoop { $0.setTopic(room: room, to: nil) } }
+        video.onKeyFrameWanted = { room in chat.execute { $0.requestKeyFrame(room: room) } }
         try video.start()
         defer { video.stop() }
         let ircURL = "irc://127.0.0.1:\(chat.port)"

@@ -145,6 +145,7 @@ struct Serve: ParsableCommand {
             _ = try? chat.onLoop { $0.setTopic(room: room, to: nil) }
             detectors.roomEnded(room)
         }
+        video.onKeyFrameWanted = { room in chat.execute { $0.requestKeyFrame(room: room) } }
         for (mount, launch) in mounts { video.mount(mount.path, launch: "( \(launch) )", shared: true) }
         try video.start()
         for (mount, _) in mounts {

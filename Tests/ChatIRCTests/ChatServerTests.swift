@@ -182,6 +182,31 @@ final class RoomTests: XCTestCase {
         XCTAssertNil(later.read().first("332"), "a room nobody announced has no topic")
     }
 
+    /// Key-frame requests go to the room's members that took message-tags (the elements),
+    /// as TAGMSG from the server, at most one per 100 ms; people's clients get nothing.
+    func testKeyFrameRequestsReachTaggedMembersAtMostEvery100ms() throws {
+        let server = EmbeddedServer()
+        let camera = try server.register("camera", caps: ["message-tags"])
+        let person = try server.register("person")
+        camera.send("JOIN #stage")
+        person.send("JOIN #stage")
+        _ = camera.read()
+        _ = person.read()
+        server.core.requestKeyFrame(room: "stage")
+        let request = camera.read()
+        XCTAssertEqual(request.map(\.command), ["TAGMSG"])
+        XCTAssertEqual(request.first?.parameters, ["#stage"])
+        XCTAssertEqual(request.first?.tag("+chatcast/keyframe"), "")
+        XCTAssertEqual(person.read().map(\.command), [], "a client without message-tags is not bothered")
+        server.core.requestKeyFrame(room: "stage")
+        XCTAssertEqual(camera.read().map(\.command), [], "one request answers viewers arriving together")
+        server.advance(.milliseconds(150))
+        _ = camera.read()  // whatever the timers sent
+        server.core.requestKeyFrame(room: "stage")
+        XCTAssertEqual(camera.read().map(\.command), ["TAGMSG"])
+        server.core.requestKeyFrame(room: "nowhere")  // no such room: nothing, no crash
+    }
+
     func testNickChangeIsSeenByTheRoom() throws {
         let server = EmbeddedServer()
         let a = try server.register("ann"), b = try server.register("ben")

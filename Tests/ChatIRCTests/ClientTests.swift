@@ -59,6 +59,29 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(try second.onLoop { $0.nicksInRoom("lobby") }, ["roamer"])
     }
 
+    /// The server's key-frame request (a viewer starts or resumes) reaches the client in the
+    /// room as an event; a person's client without message-tags never sees it.
+    func testAKeyFrameRequestReachesTheRoomsClientsThatTakeTags() throws {
+        let server = IRCServer(config: IRCServerConfig(), store: InMemoryMessageStore())
+        try server.start(host: "127.0.0.1", port: 0)
+        defer { try? server.stop() }
+        let (client, stream) = IRCClient.stream(options: .init(server: IRCServerAddress(host: "127.0.0.1", port: server.port),
+                                                               nick: "camera", rooms: ["stage"]))
+        let events = Collector()
+        let reader = Task { for await e in stream { events.add(e) } }
+        defer {
+            client.stop()
+            reader.cancel()
+        }
+        client.start()
+        wait("the join") { events.count { $0 == .joined(room: "stage") } == 1 }
+        try server.onLoop { $0.requestKeyFrame(room: "other") }
+        try server.onLoop { $0.requestKeyFrame(room: "stage") }
+        wait("the request") { events.count { $0 == .keyFrameWanted(room: "stage") } == 1 }
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertEqual(events.count { if case .keyFrameWanted = $0 { return true } else { return false } }, 1, "\(events.all)")
+    }
+
     func testLongTextIsSplitIntoLinesThatFit() {
         let text = String(repeating: "é", count: 450)  // 900 bytes
         let parts = IRCClient.split(text)

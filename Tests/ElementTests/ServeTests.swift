@@ -146,6 +146,27 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(fallback.stdout.contains(#""type":"detections""#), "JSON lines instead: \(fallback.stdout.prefix(300))")
     }
 
+    /// A key frame is forced for every viewer that starts or resumes: the publisher's GOP is
+    /// 10 s, yet each resumed viewer gets an IDR within 1 s — the server asks the room's
+    /// chatinject over chat, which asks the encoder (1.22's rtspclientsink ignores RTCP).
+    func testAResumingViewerGetsAKeyFrameEvenWithALongGOP() throws {
+        let server = try VideoServer()
+        let publisher = try Background(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
+            "--set", "width=320", "--set", "height=240", "--set", "gop=300", "--duration", "40"]), name: "publish")
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        run.arguments = [Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby", "3", "2", "10"]
+        let out = try runToEnd(run, timeout: 60)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: [Double]])
+        let resumes = try XCTUnwrap(report["resume_first_idr_s"])
+        XCTAssertGreaterThanOrEqual(resumes.count, 2 * 3, "every pauser resumed several times")
+        XCTAssertLessThan(resumes.max() ?? 99, 1.0, "a key frame within 1 s of every resume, GOP 10 s: \(resumes)")
+    }
+
     /// Waves of viewers, each arriving as the one before leaves: 1.22 used to unprepare the
     /// room's shared media as the last viewer left and answer 503 to viewers arriving in
     /// that instant. A live room's media now stays up, so every viewer of every wave plays.

@@ -55,6 +55,8 @@ final class ChatInject: TransformImpl {
     private let stream = Mutex(H264StreamInfo())
     private let follower = Mutex<FileFollower?>(nil)
     private let chat = Mutex<IRCClient?>(nil)
+    /// The chat server asked for a key frame (a viewer starts or resumes).
+    private let keyFrameWanted = Mutex(false)
 
     init(element: ElementRef) { self.element = element }
 
@@ -116,6 +118,7 @@ final class ChatInject: TransformImpl {
                 case let .message(m, replayed): if !replayed { self?.queue.withLock { $0.backlog.append(m) } }
                 case let .disconnected(reason): ChatInject.log.warning(element, "chat server: \(reason); reconnecting")
                 case let .notice(text): ChatInject.log.info(element, "chat server: \(text)")
+                case .keyFrameWanted: self?.keyFrameWanted.withLock { $0 = true }
                 default: break
                 }
             }
@@ -151,6 +154,7 @@ final class ChatInject: TransformImpl {
     }
 
     func transformInPlace(_ buffer: BufferRef) throws -> FlowOutcome {
+        if keyFrameWanted.withLock({ wanted in defer { wanted = false }; return wanted }) { element.requestKeyFrameUpstream() }
         let info = stream.withLock { $0 }
         let repeatCount = settings.withLock { $0.repeatCount }
         let isKeyFrame = cgst_buffer_is_delta_unit(buffer.pointer) == 0
