@@ -23,6 +23,18 @@ final class ClientTests: XCTestCase {
         func count(_ match: (IRCClientEvent) -> Bool) -> Int { all.filter(match).count }
     }
 
+    /// A started client whose events the collector gathers; `finish` stops both.
+    func collecting(_ options: IRCClient.Options) -> (IRCClient, Collector, () -> Void) {
+        let (client, stream) = IRCClient.stream(options: options)
+        let events = Collector()
+        let reader = Task { for await e in stream { events.add(e) } }
+        client.start()
+        return (client, events, {
+            client.stop()
+            reader.cancel()
+        })
+    }
+
     func wait(_ what: String, _ condition: () -> Bool) {
         let deadline = Date().addingTimeInterval(15)
         while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
@@ -36,14 +48,8 @@ final class ClientTests: XCTestCase {
         var options = IRCClient.Options(server: IRCServerAddress(host: "127.0.0.1", port: port), nick: "roamer", rooms: ["lobby"])
         options.echo = true
         options.maxBackoffSeconds = 0.5
-        let (client, stream) = IRCClient.stream(options: options)
-        let events = Collector()
-        let reader = Task { for await e in stream { events.add(e) } }
-        defer {
-            client.stop()
-            reader.cancel()
-        }
-        client.start()
+        let (client, events, finish) = collecting(options)
+        defer { finish() }
         wait("the first join") { events.count { $0 == .joined(room: "lobby") } == 1 }
 
         try first.stop()
@@ -65,15 +71,9 @@ final class ClientTests: XCTestCase {
         let server = IRCServer(config: IRCServerConfig(), store: InMemoryMessageStore())
         try server.start(host: "127.0.0.1", port: 0)
         defer { try? server.stop() }
-        let (client, stream) = IRCClient.stream(options: .init(server: IRCServerAddress(host: "127.0.0.1", port: server.port),
-                                                               nick: "camera", rooms: ["stage"]))
-        let events = Collector()
-        let reader = Task { for await e in stream { events.add(e) } }
-        defer {
-            client.stop()
-            reader.cancel()
-        }
-        client.start()
+        let (_, events, finish) = collecting(.init(server: IRCServerAddress(host: "127.0.0.1", port: server.port),
+                                                   nick: "camera", rooms: ["stage"]))
+        defer { finish() }
         wait("the join") { events.count { $0 == .joined(room: "stage") } == 1 }
         try server.onLoop { $0.requestKeyFrame(room: "other") }
         try server.onLoop { $0.requestKeyFrame(room: "stage") }

@@ -22,6 +22,17 @@ final class ServeTests: XCTestCase {
         return path
     }
 
+    /// Tests/interop/rtsp_viewers.py against the server's #lobby: its JSON report.
+    private func pausingViewers(_ server: VideoServer, viewers: Int, pausers: Int, seconds: Int) throws -> [String: [Double]] {
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        run.arguments = [Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby",
+                         String(viewers), String(pausers), String(seconds)]
+        let out = try runToEnd(run, timeout: 60)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: [Double]], out.stdout)
+    }
+
     /// The original program's flow: publish to a room; a viewer that knows only the room
     /// name gets the URL from the chat server and receives the detections and a chat message
     /// typed while the stream runs.
@@ -156,12 +167,7 @@ final class ServeTests: XCTestCase {
             "--set", "width=320", "--set", "height=240", "--set", "gop=300", "--duration", "40"]), name: "publish")
         defer { publisher.stop() }
         try server.waitLive("lobby")
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        run.arguments = [Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby", "3", "2", "10"]
-        let out = try runToEnd(run, timeout: 60)
-        XCTAssertEqual(out.status, 0, out.stderr)
-        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: [Double]])
+        let report = try pausingViewers(server, viewers: 3, pausers: 2, seconds: 10)
         let resumes = try XCTUnwrap(report["resume_first_idr_s"])
         XCTAssertGreaterThanOrEqual(resumes.count, 2 * 3, "every pauser resumed several times")
         XCTAssertLessThan(resumes.max() ?? 99, 1.0, "a key frame within 1 s of every resume, GOP 10 s: \(resumes)")
@@ -200,12 +206,7 @@ final class ServeTests: XCTestCase {
             "--set", "width=320", "--set", "height=240", "--duration", "40"]), name: "publish")
         defer { publisher.stop() }
         try server.waitLive("lobby")
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        run.arguments = [Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby", "8", "4", "12"]
-        let out = try runToEnd(run, timeout: 60)
-        XCTAssertEqual(out.status, 0, out.stderr)
-        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: [Double]])
+        let report = try pausingViewers(server, viewers: 8, pausers: 4, seconds: 12)
         let resumes = try XCTUnwrap(report["resume_first_idr_s"])
         XCTAssertGreaterThanOrEqual(resumes.count, 4 * 4, "every pauser resumed several times")
         XCTAssertLessThan(resumes.max() ?? 99, 1.0, "a resumed viewer waits at most 1 s for a clean frame: \(resumes)")
