@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Output shared by the long-running commands: one line at a time, whole, from any thread.
 enum Terminal {
@@ -10,15 +11,23 @@ enum Terminal {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
-    static func say(_ line: String) {
+    /// The launcher's log (swift-log, through `TerminalLogHandler`).
+    static let log: Logger = {
+        LoggingSystem.bootstrap(TerminalLogHandler.init)
+        return Logger(label: "chatcast")
+    }()
+
+    static func say(_ line: String) { log.info("\(line)") }
+
+    static func error(_ line: String) { log.error("\(line)") }
+
+    /// A whole line on stderr; on a terminal, a status line may be drawn where it starts.
+    static func write(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        // On a terminal, a status line may be drawn where this line starts.
         let clear = isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[K" : ""
-        FileHandle.standardError.write(Data((clear + "chatcast: " + line + "\n").utf8))
+        FileHandle.standardError.write(Data((clear + line + "\n").utf8))
     }
-
-    static func error(_ line: String) { say(line) }
 
     /// Rewrites the current stderr line (a status line on a terminal); nil clears it.
     static func redraw(_ line: String?) {

@@ -138,6 +138,24 @@ final class ServeConfigFileTests: XCTestCase {
         XCTAssertTrue(plain.log.contains("stopping (SIGTERM)"), plain.log)
     }
 
+    /// The launcher logs through swift-log: CHATCAST_LOG_LEVEL=warning keeps the information
+    /// lines out and the errors in.
+    func testTheLogLevelQuietsInformationButNotErrors() throws {
+        let port = freePort()
+        let quiet = chatcastProcess(["serve", "--rtsp-port", "0", "--irc-port", String(port), "--data-dir", dir + "/history"])
+        quiet.environment?["CHATCAST_LOG_LEVEL"] = "warning"
+        let server = try Background(quiet, name: "quiet")
+        XCTAssertTrue(waitForPort(port), server.stderr)
+        server.stop()
+        XCTAssertFalse(server.stderr.contains("chat on irc://"), server.stderr)
+        XCTAssertFalse(server.stderr.contains("stopping"), server.stderr)
+        let file = try config("rtsp-port: x\n")
+        let failing = chatcastProcess(["serve", "--config", file])
+        failing.environment?["CHATCAST_LOG_LEVEL"] = "warning"
+        let out = try runToEnd(failing, timeout: 30)
+        XCTAssertTrue(out.stderr.hasPrefix("chatcast: ") && out.stderr.contains("serve.yaml: rtsp-port must be a whole number"), out.stderr)
+    }
+
     /// A file with a mistake stops serve before it listens, saying where the mistake is.
     func testABadFileIsRefusedWithItsLine() throws {
         let port = freePort()
