@@ -48,7 +48,7 @@ extension ChatServerCore {
                                  [room.name, text])
         // Everyone else gets it now; the sender's echo waits until it is stored, so an echoed
         // message survives even `kill -9` of the server right after.
-        broadcast(message, to: room.orderedMembers.filter { $0 !== client })
+        broadcast(message, to: room.orderedMembers, except: client)
         // Replays on JOIN include it from now on (the room's members loaded its history).
         if let stored { remember(stored, inRoom: key) }
         store.append(stored) { error in

@@ -248,10 +248,10 @@ public final class ChatServerCore: @unchecked Sendable {
     }
 
     /// Writes one message to many clients, serialising it once per tag variant.
-    func broadcast(_ m: IRCMessage, to recipients: [ClientState]) {
-        var cache: [Int: ByteBuffer] = [:]
-        for client in recipients where !client.closing {
-            let variant = client.has("message-tags") ? 2 : client.has("server-time") ? 1 : 0
+    func broadcast(_ m: IRCMessage, to recipients: [ClientState], except sender: ClientState? = nil) {
+        var cache: [ByteBuffer?] = [nil, nil, nil]
+        for client in recipients where !client.closing && client !== sender {
+            let variant = client.tagVariant
             let buffer: ByteBuffer
             if let cached = cache[variant] {
                 buffer = cached

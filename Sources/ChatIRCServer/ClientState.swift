@@ -13,7 +13,12 @@ final class ClientState {
     var registered = false
     /// CAP LS/REQ seen and no CAP END yet: registration waits.
     var negotiatingCapabilities = false
-    var capabilities: Set<String> = []
+    var capabilities: Set<String> = [] {
+        didSet { tagVariant = capabilities.contains("message-tags") ? 2 : capabilities.contains("server-time") ? 1 : 0 }
+    }
+    /// Which tags this client's lines carry: 2 all (message-tags), 1 time only
+    /// (server-time), 0 none. Kept so a broadcast does not hash strings per recipient.
+    private(set) var tagVariant = 0
     var publisher = false
     /// Folded channel names.
     var rooms: Set<String> = []
@@ -47,7 +52,8 @@ final class RoomState {
     let name: String
     let createdAt: Int
     var members: [Int: ClientState] = [:]
-    var order: [Int] = []
+    /// Members in join order, kept (not rebuilt per message: every PRIVMSG walks it).
+    private(set) var orderedMembers: [ClientState] = []
     var operators: Set<Int> = []
     var topic: String?
     var topicSetBy = ""
@@ -58,17 +64,15 @@ final class RoomState {
         self.createdAt = createdAt
     }
 
-    var orderedMembers: [ClientState] { order.compactMap { members[$0] } }
-
     func add(_ client: ClientState) {
         guard members[client.id] == nil else { return }
         members[client.id] = client
-        order.append(client.id)
+        orderedMembers.append(client)
     }
 
     func remove(_ client: ClientState) {
         guard members.removeValue(forKey: client.id) != nil else { return }
-        order.removeAll { $0 == client.id }
+        orderedMembers.removeAll { $0 === client }
         operators.remove(client.id)
     }
 }
