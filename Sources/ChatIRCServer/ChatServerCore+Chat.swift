@@ -51,14 +51,16 @@ extension ChatServerCore {
         broadcast(message, to: room.orderedMembers, except: client)
         // Replays on JOIN include it from now on (the room's members loaded its history).
         if let stored { remember(stored, inRoom: key) }
-        store.append(stored) { error in
-            self.onLoop {
-                if let error {
-                    return self.send(IRCMessage(source: self.config.serverName, command: "FAIL",
-                                                [command, "HISTORY_UNAVAILABLE", "Message not kept in history: \(error)"]),
-                                     to: client)
+        deferredStores.append {
+            self.store.append(stored) { error in
+                self.onLoop {
+                    if let error {
+                        return self.send(IRCMessage(source: self.config.serverName, command: "FAIL",
+                                                    [command, "HISTORY_UNAVAILABLE", "Message not kept in history: \(error)"]),
+                                         to: client)
+                    }
+                    if client.has("echo-message") { self.send(message, to: client) }
                 }
-                if client.has("echo-message") { self.send(message, to: client) }
             }
         }
     }

@@ -28,6 +28,8 @@ public final class ChatServerCore: @unchecked Sendable {
     private let completions = Mutex<[() -> Void]>([])
     /// Topics set before anyone joined (the RTSP side announces streams of empty rooms).
     var pendingTopics: [String: (String, String)] = [:]
+    /// History writes waiting for the next flush (see `flushWrites`).
+    var deferredStores: [() -> Void] = []
     /// When each room last asked its publishers for a key frame.
     var keyFrameRequests: [String: NIODeadline] = [:]
     private var nextClientID = 0
@@ -277,8 +279,19 @@ public final class ChatServerCore: @unchecked Sendable {
         }
     }
 
-    /// Sends everything queued since the last flush.
+    /// Sends everything queued since the last flush, then starts the history writes of the
+    /// same moment: the store's thread must not take the CPU from the sockets first.
     func flushWrites() {
+        sendQueued()
+        while !deferredStores.isEmpty {
+            let stores = deferredStores
+            deferredStores = []
+            for store in stores { store() }
+            sendQueued()  // what a store that answers at once queued (echoes)
+        }
+    }
+
+    private func sendQueued() {
         guard !unflushed.isEmpty else { return }
         let clients = unflushed
         unflushed = []
