@@ -49,8 +49,18 @@ struct Demo: ParsableCommand {
                                settings: ["width": "640", "height": "360", "bitrate": "1000"])
         let publisher = try PipelineRunner(description: try plan.description(presets: try location.load()))
         publisher.end(after: duration + 1)
-        let publishing = Thread { _ = publisher.run { _, _ in } }
+        let published = DispatchSemaphore(value: 0)
+        let publishing = Thread {
+            _ = publisher.run { _, _ in }
+            published.signal()
+        }
         publishing.start()
+        // The publisher's pipeline (libtorch inside) must be down before the process exits:
+        // inference running into exit-time destructors crashes.
+        defer {
+            publisher.finish()
+            if published.wait(timeout: .now() + 8) == .timedOut { Terminal.error("the publisher did not stop in 8 s") }
+        }
 
         // Someone chatting in the room while the stream runs.
         let talker = IRCClient(options: .init(server: IRCServerAddress(ircURL)!, nick: "alice", rooms: ["lobby"])) { _ in }

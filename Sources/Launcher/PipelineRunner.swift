@@ -41,6 +41,11 @@ final class PipelineRunner {
         }
     }
 
+    /// Ends the stream now (EOS; the run returns within 3 s even if EOS never comes out).
+    func finish() {
+        PipelineHandle(element: gst_object_ref(pipeline).assumingMemoryBound(to: GstElement.self)).finish()
+    }
+
     func run(onJSON: (String, String) -> Void) -> Outcome {
         guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             return drainError() ?? .failed("the pipeline would not start")
