@@ -21,6 +21,7 @@ struct HostedStream {
     var duration: Double?
 
     func run() throws {
+        StopSignal.arm()
         var settings = RTSPServer.Settings()
         settings.port = port
         settings.address = bind

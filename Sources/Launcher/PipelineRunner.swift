@@ -12,6 +12,7 @@ final class PipelineRunner {
     private let pipeline: UnsafeMutablePointer<GstElement>
 
     init(description: String) throws {
+        StopSignal.arm()
         gst_init(nil, nil)
         var error: UnsafeMutablePointer<GError>? = nil
         let element = gst_parse_launch(description, &error)

@@ -61,6 +61,7 @@ struct Serve: ParsableCommand {
     @OptionGroup var location: Presets.Location
 
     func run() throws {
+        StopSignal.arm()
         var file: ServeConfig?
         if let config {
             do { file = try ServeConfig.load(file: config) } catch let error as PresetError {

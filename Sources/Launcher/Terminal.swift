@@ -36,25 +36,3 @@ enum Terminal {
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + (line ?? "")).utf8))
     }
 }
-
-/// Blocks until SIGINT or SIGTERM, and says which.
-enum StopSignal {
-    static func wait() -> String {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var name = ""
-        var sources: [DispatchSourceSignal] = []
-        for (number, label) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                name = label
-                done.signal()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        done.wait()
-        sources.forEach { $0.cancel() }
-        return name
-    }
-}
