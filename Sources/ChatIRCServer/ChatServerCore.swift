@@ -97,11 +97,15 @@ public final class ChatServerCore: @unchecked Sendable {
     }
 
     func writabilityChanged(_ client: ClientState) {
-        // The high-water mark is the send queue limit: a client that stopped reading is
-        // dropped so that the server's memory stays bounded and everyone else carries on.
-        if !client.channel.isWritable {
-            drop(client, reason: "SendQ exceeded")
-            flushWrites()
+        // The high-water mark is the send queue limit: a client still over it after the
+        // grace period has stopped reading and is dropped, so that the server's memory stays
+        // bounded and everyone else carries on.
+        guard !client.channel.isWritable, !client.closing else { return }
+        let channel = client.channel
+        eventLoop.scheduleTask(in: config.sendQueueGrace) {
+            guard !client.closing, !channel.isWritable else { return }
+            self.drop(client, reason: "SendQ exceeded")
+            self.flushWrites()
         }
     }
 

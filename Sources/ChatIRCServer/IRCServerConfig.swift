@@ -25,6 +25,10 @@ public struct IRCServerConfig: Sendable {
     /// hard send queue: a reader that keeps up but lags a burst (a busy room, a history
     /// replay) stays; one that stopped reading costs at most this.
     public var sendQueueBytes = 1024 * 1024
+    /// How long a client may stay over `sendQueueBytes` before it is dropped: a reader that
+    /// is only behind for a moment (descheduled during a burst) catches up; one that stopped
+    /// reading is gone after this.
+    public var sendQueueGrace: TimeAmount = .seconds(1)
     public var registrationTimeout: TimeAmount = .seconds(30)
     /// Silence before the server sends PING, and time allowed for the PONG.
     public var pingInterval: TimeAmount = .seconds(90)

@@ -81,8 +81,20 @@ final class LimitTests: XCTestCase {
         slow.send("JOIN #lobby")
         _ = a.read()
         _ = b.read()
+        // Behind for a moment (a burst): it catches up within the grace period and stays.
         slow.channel.isWritable = false
         slow.channel.pipeline.fireChannelWritabilityChanged()
+        server.advance(.milliseconds(500))
+        slow.channel.isWritable = true
+        slow.channel.pipeline.fireChannelWritabilityChanged()
+        server.advance(.seconds(1))
+        XCTAssertNil(a.read().first("QUIT"), "a reader that caught up stays")
+        // Stopped reading: still over the limit after the grace period, it is dropped.
+        slow.channel.isWritable = false
+        slow.channel.pipeline.fireChannelWritabilityChanged()
+        server.advance(.milliseconds(900))
+        XCTAssertNil(a.read().first("QUIT"))
+        server.advance(.milliseconds(200))
         XCTAssertEqual(a.read().first("QUIT")?.parameters, ["SendQ exceeded"])
         a.send("PRIVMSG #lobby :still flowing")
         XCTAssertEqual(b.read().first("PRIVMSG")?.parameters.last, "still flowing")

@@ -40,7 +40,8 @@ final class DurabilityAndLoadTests: XCTestCase {
         let result = try runProgram("/usr/bin/python3", [Paths.interop + "/irc_load.py", "slowreader", "127.0.0.1", String(server.port)])
         XCTAssertEqual(result.status, 0, result.stderr)
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(report["received"] as? Int, report["expected"] as? Int, "the reading client got every message")
+        XCTAssertEqual(report["received"] as? Int, report["expected"] as? Int,
+                       "the reading client got every message: dropped \(report["reader_dropped"] ?? "?"), ends \(report["reader_tail"] ?? "?")")
         XCTAssertEqual(report["senders_complete"] as? Int, 10)
         XCTAssertEqual(report["slow_in_room"] as? Bool, false, "the client that stopped reading was dropped")
         XCTAssertEqual(report["quit_seen"] as? Bool, true)

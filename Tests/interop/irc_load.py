@@ -115,6 +115,10 @@ def slowreader(host, port):
     deadline = time.time() + 20
     while listening.text().count(b"PRIVMSG #lobby") < expected and time.time() < deadline:
         time.sleep(0.1)
+    # The client that stopped reading goes once it has been over its send queue for the
+    # server's grace period (1 s).
+    while b"SendQ exceeded" not in listening.text() and time.time() < deadline:
+        time.sleep(0.1)
     got = listening.text()
     before = len(got)
     reader.sendall(b"NAMES #lobby\r\n")
@@ -125,7 +129,9 @@ def slowreader(host, port):
     print(json.dumps({"expected": expected, "received": got.count(b"PRIVMSG #lobby"),
                       "senders_complete": sum(1 for l in others if l.text().count(b"PRIVMSG #lobby") >= expected - ROUNDS),
                       "slow_in_room": b" slow" in names.split(b" 353 ")[-1].split(b"\r\n")[0],
-                      "quit_seen": b"SendQ exceeded" in got}))
+                      "quit_seen": b"SendQ exceeded" in got,
+                      # why a reading client fell short, for the failure message
+                      "reader_dropped": b"Closing Link" in got, "reader_tail": got[-300:].decode(errors="replace")}))
 
 
 if __name__ == "__main__":
