@@ -103,51 +103,13 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(after.stdout.contains("(no stream in #stage)"), "the topic is cleared when the stream ends: \(after.stdout)")
     }
 
-    /// Where a display exists `play` opens a window with the boxes drawn on the picture: on a
-    /// virtual X display (Xvfb), a screenshot taken with ximagesrc while it plays shows the
-    /// ball's box in its class colour. Without a display it prints JSON lines instead.
-    func testPlayOpensAWindowWithBoxesWhereADisplayExists() throws {
+    /// Without a display (no DISPLAY or WAYLAND_DISPLAY) `play` says so and prints the JSON
+    /// lines instead of failing to open a window.
+    func testPlayWithoutADisplayPrintsJSONLines() throws {
         let server = try VideoServer()
-        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: try chatFile("alice: on the screen\n"), seconds: 60)
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: try chatFile("alice: no screen\n"), seconds: 60)
         defer { publisher.stop() }
         try server.waitLive("lobby")
-        let display = ":\(Int.random(in: 200...899))"
-        let xvfb = Process()
-        xvfb.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
-        xvfb.arguments = [display, "-screen", "0", "640x480x24", "-nolisten", "tcp"]
-        let screen = try Background(xvfb, name: "xvfb")
-        defer { screen.stop() }
-        try eventually("Xvfb listens", timeout: 10) { FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(display.dropFirst())") }
-
-        let play = chatcastProcess(["play", server.url("lobby"), "--duration", "10"])
-        play.environment?["DISPLAY"] = display
-        let viewer = try Background(play, name: "window")
-        Thread.sleep(forTimeInterval: 6)
-        let shot = dir + "/screen.png"
-        let capture = gstLaunchProcess(["ximagesrc", "display-name=\(display)", "num-buffers=1", "use-damage=false", "!",
-                                        "videoconvert", "!", "pngenc", "!", "filesink", "location=\(shot)"])
-        let captured = try runToEnd(capture, timeout: 30)
-        XCTAssertEqual(captured.status, 0, captured.stderr)
-        XCTAssertTrue(viewer.finish(within: 30))
-        XCTAssertEqual(viewer.process.terminationStatus, 0, viewer.stderr)
-        XCTAssertFalse(viewer.stdout.contains(#""type":"#), "a window, not JSON lines: \(viewer.stdout.prefix(200))")
-
-        // The box of class 0 is drawn in (255, 184, 0) around the white ball; an empty X
-        // screen is black.
-        let count = Process()
-        count.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        count.arguments = ["-c", """
-            import sys; from PIL import Image
-            im = Image.open(sys.argv[1]).convert("RGB")
-            px = list(im.getdata())
-            print(sum(1 for r, g, b in px if r > 200 and 140 < g < 225 and b < 80), sum(1 for p in px if min(p) > 230))
-            """, shot]
-        let counted = try runToEnd(count, timeout: 30)
-        let numbers = counted.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        XCTAssertEqual(numbers.count, 2, counted.stderr)
-        XCTAssertGreaterThan(numbers.first ?? 0, 40, "the ball's box is on the screen")
-        XCTAssertGreaterThan(numbers.last ?? 0, 600, "the white ball (and the chat's text) are on the screen")
-
         let noDisplay = chatcastProcess(["play", server.url("lobby"), "--duration", "4"])
         noDisplay.environment?["DISPLAY"] = nil
         noDisplay.environment?["WAYLAND_DISPLAY"] = nil
