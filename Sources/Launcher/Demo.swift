@@ -25,8 +25,11 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let windowless = headless || !Play.hasDisplay
-        if !windowless { Play.passOverDirectFB() }
+        var window: WindowDisplay?
+        if !headless {
+            do { window = try WindowDisplay() } catch { Terminal.say("\(error): the viewer prints JSON lines instead of a window") }
+        }
+        let windowless = window == nil
         let dataDir = NSTemporaryDirectory() + "chatcast-demo-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
 
@@ -80,7 +83,7 @@ struct Demo: ParsableCommand {
         let viewer = try PipelineRunner(description: Play.description(
             url: url, latency: 200, headless: windowless, record: nil, snapshot: windowless ? snapshot : nil))
         viewer.end(after: max(1, duration - Date().timeIntervalSince(started)))
-        let outcome = viewer.run { _, _ in }
+        let outcome = withExtendedLifetime(window) { viewer.run { _, _ in } }
         if case let .failed(message) = outcome {
             Terminal.error("viewer: \(message)")
             throw ExitCode.failure

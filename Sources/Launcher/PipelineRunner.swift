@@ -90,7 +90,8 @@ final class PipelineRunner {
             if let error { g_error_free(error) }
             g_free(debug)
         }
-        return error.map { String(cString: $0.pointee.message) } ?? "unknown error"
+        let text = error.map { String(cString: $0.pointee.message) } ?? "unknown error"
+        return RTSPRefusal.explain(text, debug: debug.map { String(cString: $0) } ?? "")
     }
 }
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CGStreamer
 import ChatCastPresets
 import Foundation
 
@@ -60,22 +59,6 @@ struct Play: ParsableCommand {
             + branches.map { " t. ! " + $0 }.joined()
     }
 
-    /// Whether a window can be opened (X11 or Wayland).
-    static var hasDisplay: Bool {
-        let env = ProcessInfo.processInfo.environment
-        return !(env["DISPLAY"] ?? "").isEmpty || !(env["WAYLAND_DISPLAY"] ?? "").isEmpty
-    }
-
-    /// DirectFB's sink (plugins-bad, rank marginal) crashes the process when it cannot open a
-    /// framebuffer of its own, and autovideosink tries it whenever no X11, Wayland or GL sink
-    /// outranks it: it is never what a window viewer wants.
-    static func passOverDirectFB() {
-        gst_init(nil, nil)
-        guard let feature = gst_registry_lookup_feature(gst_registry_get(), "dfbvideosink") else { return }
-        gst_plugin_feature_set_rank(feature, guint(GST_RANK_NONE.rawValue))
-        gst_object_unref(UnsafeMutableRawPointer(feature))
-    }
-
     func run() throws {
         var target = url
         if target == nil, let room {
@@ -87,16 +70,17 @@ struct Play: ParsableCommand {
             }
         }
         Terminal.say("playing \(target!)")
-        var windowless = headless
-        if !headless && !Self.hasDisplay {
-            Terminal.say("no display (DISPLAY and WAYLAND_DISPLAY are unset): printing JSON lines instead of a window")
-            windowless = true
+        var window: WindowDisplay?
+        if !headless {
+            do { window = try WindowDisplay() } catch {
+                Terminal.say("\(error): printing JSON lines instead of a window")
+            }
         }
-        if !windowless { Self.passOverDirectFB() }
+        let windowless = window == nil
         let pipeline = try PipelineRunner(description: Self.description(url: target!, latency: latency, headless: windowless,
                                                                         record: record, snapshot: snapshot))
         pipeline.end(after: duration)
-        let outcome = pipeline.run { _, _ in }
+        let outcome = withExtendedLifetime(window) { pipeline.run { _, _ in } }
         if let snapshot { Terminal.say("snapshot: \(snapshot)") }
         if case let .failed(message) = outcome {
             Terminal.error(message)

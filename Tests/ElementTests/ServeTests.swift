@@ -22,6 +22,22 @@ final class ServeTests: XCTestCase {
         return path
     }
 
+    /// Pixels of a PNG in the class-0 box colour (255, 184, 0) and white ones.
+    private func boxAndWhitePixels(in png: String) throws -> [Int] {
+        let count = Process()
+        count.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        count.arguments = ["-c", """
+            import sys; from PIL import Image
+            im = Image.open(sys.argv[1]).convert("RGB")
+            px = list(im.getdata())
+            print(sum(1 for r, g, b in px if r > 200 and 140 < g < 225 and b < 80), sum(1 for p in px if min(p) > 230))
+            """, png]
+        let counted = try runToEnd(count, timeout: 30)
+        let numbers = counted.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        XCTAssertEqual(numbers.count, 2, counted.stderr)
+        return numbers
+    }
+
     /// Tests/interop/rtsp_viewers.py against the server's #lobby: its JSON report.
     private func pausingViewers(_ server: VideoServer, viewers: Int, pausers: Int, seconds: Int) throws -> [String: [Double]] {
         let run = Process()
@@ -103,20 +119,85 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(after.stdout.contains("(no stream in #stage)"), "the topic is cleared when the stream ends: \(after.stdout)")
     }
 
-    /// Without a display (no DISPLAY or WAYLAND_DISPLAY) `play` says so and prints the JSON
-    /// lines instead of failing to open a window.
-    func testPlayWithoutADisplayPrintsJSONLines() throws {
+    /// Where a display exists `play` opens a window with the boxes drawn on the picture: on a
+    /// virtual X display (Xvfb, as `xvfb-run` gives it: no other client, resets when the last
+    /// one leaves), a screenshot taken with ximagesrc while it plays shows the ball's box in
+    /// its class colour. Without a display, or with one that cannot be opened, it prints JSON
+    /// lines instead.
+    func testPlayOpensAWindowWithBoxesWhereADisplayExists() throws {
         let server = try VideoServer()
-        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: try chatFile("alice: no screen\n"), seconds: 60)
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: try chatFile("alice: on the screen\n"), seconds: 60)
         defer { publisher.stop() }
         try server.waitLive("lobby")
-        let noDisplay = chatcastProcess(["play", server.url("lobby"), "--duration", "4"])
-        noDisplay.environment?["DISPLAY"] = nil
-        noDisplay.environment?["WAYLAND_DISPLAY"] = nil
-        let fallback = try runToEnd(noDisplay, timeout: 40)
-        XCTAssertEqual(fallback.status, 0, fallback.stderr)
-        XCTAssertTrue(fallback.stderr.contains("no display"), fallback.stderr)
-        XCTAssertTrue(fallback.stdout.contains(#""type":"detections""#), "JSON lines instead: \(fallback.stdout.prefix(300))")
+        var screen: VirtualDisplay? = try VirtualDisplay()
+        let displayName = screen!.name
+        let play = chatcastProcess(["play", server.url("lobby"), "--duration", "15"])
+        play.environment?["DISPLAY"] = displayName
+        let viewer = try Background(play, name: "window")
+
+        // The box of class 0 is drawn in (255, 184, 0) around the white ball; an empty X
+        // screen is black. Screenshots until the window shows them (or play ends).
+        let shot = dir + "/screen.png"
+        var counts: [Int] = []
+        let deadline = Date().addingTimeInterval(13)
+        repeat {
+            Thread.sleep(forTimeInterval: 1)
+            let captured = try screen!.screenshot(to: shot)
+            XCTAssertEqual(captured.status, 0, captured.stderr)
+            counts = try boxAndWhitePixels(in: shot)
+        } while !((counts.first ?? 0) > 40 && (counts.last ?? 0) > 600) && viewer.process.isRunning && Date() < deadline
+        XCTAssertGreaterThan(counts.first ?? 0, 40, "the ball's box is on the screen: \(viewer.stderr.suffix(600))")
+        XCTAssertGreaterThan(counts.last ?? 0, 600, "the white ball (and the chat's text) are on the screen")
+        XCTAssertTrue(viewer.finish(within: 40), "play --duration ends by itself")
+        XCTAssertEqual(viewer.process.terminationStatus, 0, viewer.stderr)
+        XCTAssertFalse(viewer.stdout.contains(#""type":"#), "a window, not JSON lines: \(viewer.stdout.prefix(200))")
+
+        try assertPlayPrintsJSONLines(server.url("lobby"), display: nil, saying: "no display")
+        screen = nil
+        try assertPlayPrintsJSONLines(server.url("lobby"), display: displayName, saying: "cannot open the X display \(displayName)")
+    }
+
+    /// `play` with this DISPLAY (and no Wayland) says why it has no window, prints the JSON
+    /// lines instead and ends well.
+    private func assertPlayPrintsJSONLines(_ url: String, display: String?, saying reason: String) throws {
+        let play = chatcastProcess(["play", url, "--duration", "4"])
+        play.environment?["DISPLAY"] = display
+        play.environment?["WAYLAND_DISPLAY"] = nil
+        let out = try runToEnd(play, timeout: 40)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stderr.contains(reason), out.stderr)
+        XCTAssertTrue(out.stdout.contains(#""type":"detections""#), "JSON lines instead: \(out.stdout.prefix(300))")
+    }
+
+    /// A publisher or viewer the server refuses is told why in words it can act on (1.22's
+    /// rtspclientsink reports a second publisher as "Could not read from resource"), and the
+    /// refusal costs the room's own publisher nothing.
+    func testARefusedPublisherOrViewerIsToldWhy() throws {
+        let server = try VideoServer(extra: ["--publish-password", "secret"])
+        let publish = ["publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
+                       "--set", "width=320", "--set", "height=240"]
+        let anonymous = try runToEnd(chatcastProcess(publish + ["--duration", "5"]), timeout: 40)
+        XCTAssertEqual(anonymous.status, 1, anonymous.stderr)
+        XCTAssertTrue(anonymous.stderr.contains("the server answered 401 — it wants a user and password: publish --user/--password"),
+                      anonymous.stderr)
+
+        let credentials = ["--user", "publisher", "--password", "secret"]
+        let first = try Background(chatcastProcess(publish + credentials + ["--duration", "40"]), name: "first-publisher")
+        defer { first.stop() }
+        try server.waitLive("lobby")
+        let second = try runToEnd(chatcastProcess(publish + credentials + ["--duration", "5"]), timeout: 40)
+        XCTAssertEqual(second.status, 1, second.stderr)
+        XCTAssertTrue(second.stderr.contains("the server answered 455 — another publisher already feeds this room"), second.stderr)
+
+        let nowhere = try runToEnd(chatcastProcess(["play", server.url("nothing-here"), "--headless", "--duration", "3"]), timeout: 40)
+        XCTAssertEqual(nowhere.status, 1, nowhere.stderr)
+        XCTAssertTrue(nowhere.stderr.contains("the server answered 404 — nothing is published at this path; is the room live?"),
+                      nowhere.stderr)
+
+        let viewer = try gstLaunch(["rtspsrc", "location=\(server.url("lobby"))", "!", "rtph264depay", "!", "h264parse", "!",
+                                    "identity", "eos-after=30", "!", "fakesink"], timeout: 40)
+        assertViewerEnded(viewer, "the first publisher still feeds the room")
+        XCTAssertTrue(first.process.isRunning, first.stderr)
     }
 
     /// A key frame is forced for every viewer that starts or resumes: the publisher's GOP is
