@@ -24,7 +24,7 @@ struct Relay: ParsableCommand {
 
     @Option(help: "Publisher user and password for the destination's RECORD.")
     var user: String?
-    @Option(help: "Publisher password for the destination's RECORD.")
+    @Option(help: "Publisher password for the destination's RECORD (or the environment's CHATCAST_PUBLISH_PASSWORD, which other users cannot see).")
     var password: String?
 
     @Option(help: "Stop after this many seconds.")
@@ -56,7 +56,9 @@ struct Relay: ParsableCommand {
             line = LaunchEdits.setting("nick", "relay", on: "chatinject", in: line)
         }
         if let user { line = LaunchEdits.setting("user-id", user, on: "rtspclientsink", in: line) }
-        if let password { line = LaunchEdits.setting("user-pw", password, on: "rtspclientsink", in: line) }
+        if let password = PublisherPassword.resolve(password) {
+            line = LaunchEdits.setting("user-pw", password, on: "rtspclientsink", in: line)
+        }
         return line
     }
 

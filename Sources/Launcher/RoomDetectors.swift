@@ -8,6 +8,8 @@ import Foundation
 final class RoomDetectors: @unchecked Sendable {
     private let rooms: [String: ServeConfig.DetectedRoom]
     private let options: [String]
+    /// The publisher password, for the children's environment (never their command line).
+    private let password: String?
     private let queue = DispatchQueue(label: "chatcast.room-detectors")
     // Queue-confined.
     private var running: [String: Process] = [:]
@@ -22,8 +24,9 @@ final class RoomDetectors: @unchecked Sendable {
         self.rooms = Dictionary(rooms.map { ($0.room.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         var options: [String] = []
         if let presetDirectory { options += ["--dir", presetDirectory] }
-        if let password { options += ["--user", user, "--password", password] }
+        if password != nil { options += ["--user", user] }
         self.options = options
+        self.password = password
     }
 
     /// Relays start from now on (and for rooms that went live before).
@@ -81,6 +84,9 @@ final class RoomDetectors: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments(room, base: base)
+        var environment = ProcessInfo.processInfo.environment
+        environment[PublisherPassword.environmentName] = password
+        process.environment = environment
         process.terminationHandler = { [weak self] ended in
             guard let self else { return }
             self.queue.async {

@@ -20,15 +20,24 @@ final class ServeConfigFileTests: XCTestCase {
         return path
     }
 
-    /// serve detecting #lobby (config file), a plain publisher in #lobby, and #lobby-detected live.
+    /// serve detecting #lobby (config file, RECORD behind a password), a plain publisher in
+    /// #lobby given the password in its environment, and #lobby-detected live.
     private func detectedLobby() throws -> (VideoServer, Background) {
-        let file = try config("rooms:\n  lobby: {detect: true}\n")
+        let file = try config("publish-password: hush-\(getpid())\nrooms:\n  lobby: {detect: true}\n")
         let server = try VideoServer(extra: ["--config", file, "--dir", Paths.presets])
-        let publisher = try Background(chatcastProcess([
-            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
-            "--set", "width=320", "--set", "height=240", "--duration", "60"]), name: "publish")
+        let publish = chatcastProcess([
+            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"), "--user", "publisher",
+            "--set", "width=320", "--set", "height=240", "--duration", "60"])
+        publish.environment?["CHATCAST_PUBLISH_PASSWORD"] = "hush-\(getpid())"
+        let publisher = try Background(publish, name: "publish")
         try server.waitLive("lobby-detected", timeout: 60)
         return (server, publisher)
+    }
+
+    /// The process id of the first relay child serve started (from its log).
+    private func relayProcess(of server: VideoServer) throws -> Int32 {
+        try XCTUnwrap(server.log.components(separatedBy: "(relay pid ").dropFirst().first
+            .flatMap { Int32($0.prefix { $0.isNumber }) }, server.log)
     }
 
     /// The publisher sends plain video (no swiftyolo); the server's relay re-publishes #lobby
@@ -37,6 +46,12 @@ final class ServeConfigFileTests: XCTestCase {
         let (server, publisher) = try detectedLobby()
         defer { publisher.stop() }
         XCTAssertTrue(server.log.contains("detecting #lobby → #lobby-detected"), server.log)
+        // The relay child got the publisher password (its output room is live), but not on
+        // its command line, which every local user can read.
+        let relayPID = try relayProcess(of: server)
+        let commandLine = try XCTUnwrap(FileManager.default.contents(atPath: "/proc/\(relayPID)/cmdline"), "relay \(relayPID) runs")
+        XCTAssertTrue(String(decoding: commandLine, as: UTF8.self).contains("relay"))
+        XCTAssertFalse(String(decoding: commandLine, as: UTF8.self).contains("hush-"), "no password in the relay's command line")
 
         let plain = try gstLaunch(["rtspsrc", "location=\(server.url("lobby"))", "!", "rtph264depay", "!", "h264parse", "!",
                                    "identity", "eos-after=31", "!", "chatparse", "!", "chatsink"], timeout: 60)
@@ -111,8 +126,7 @@ final class ServeConfigFileTests: XCTestCase {
     func testASignalStopsServeCleanlyWithEverythingAttached() throws {
         let (server, publisher) = try detectedLobby()
         defer { publisher.stop() }
-        let relayPID = try XCTUnwrap(server.log.components(separatedBy: "(relay pid ").dropFirst().first
-            .flatMap { Int32($0.prefix { $0.isNumber }) }, server.log)
+        let relayPID = try relayProcess(of: server)
         let viewer = try Background(gstLaunchProcess(["rtspsrc", "location=\(server.url("lobby-detected"))", "!", "fakesink"]),
                                     name: "viewer")
         defer { viewer.stop() }
