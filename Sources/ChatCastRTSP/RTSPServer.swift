@@ -39,6 +39,11 @@ public final class RTSPServer: @unchecked Sendable {
         /// thread) lets one DESCRIBE waiting for its media stall everyone, including the
         /// publisher whose TCP-interleaved data that media waits for.
         public var clientThreads: Int32 = 16
+        /// Connections the kernel holds until the server accepts them. 1.22 listens with a
+        /// queue of 5: a room announced in chat brings its viewers all at once, and those
+        /// beyond the queue waited for TCP to retry (1, 3, then 7 s). Capped by the system
+        /// (net.core.somaxconn).
+        public var listenBacklog: Int32 = 1024
         public init() {}
     }
 
@@ -83,6 +88,7 @@ public final class RTSPServer: @unchecked Sendable {
         gst_rtsp_server_set_address(server, settings.address)
         gst_rtsp_server_set_service(server, String(settings.port))
         gst_rtsp_server_set_content_length_limit(server, guint(settings.contentLengthLimit))
+        gst_rtsp_server_set_backlog(server, settings.listenBacklog)
         let pool = gst_rtsp_server_get_session_pool(server)
         gst_rtsp_session_pool_set_max_sessions(pool, guint(settings.maxSessions))
         g_object_unref(pool)

@@ -169,6 +169,24 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(out.stdout.contains(#""type":"detections""#), "JSON lines instead: \(out.stdout.prefix(300))")
     }
 
+    /// A room announced in chat brings its viewers all at once: with the server busy (stopped,
+    /// here), 200 connections wait in its listening queue instead of being dropped for TCP to
+    /// retry seconds later (1.22's queue of 5 kept 6 and answered 49 of 100 within 10 s), and
+    /// every one is answered once it goes on.
+    func testARushOfViewersWaitsForTheServerInsteadOfBeingDropped() throws {
+        let server = try VideoServer()
+        let rush = Process()
+        rush.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        rush.arguments = [Paths.interop + "/rtsp_rush.py", String(server.rtspPort),
+                          String(server.background.process.processIdentifier), "200"]
+        let out = try runToEnd(rush, timeout: 60)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Int], out.stdout)
+        XCTAssertEqual(report["queued_while_stopped"], 200, "every connection waits in the queue: \(report)")
+        XCTAssertEqual(report["answered"], 200, "every viewer is answered: \(report)")
+        XCTAssertTrue(server.background.process.isRunning, server.log)
+    }
+
     /// A publisher or viewer the server refuses is told why in words it can act on (1.22's
     /// rtspclientsink reports a second publisher as "Could not read from resource"), and the
     /// refusal costs the room's own publisher nothing.
