@@ -6,6 +6,7 @@
 typedef struct {
   GstRTSPClient parent;
   gchar *published;  // the path this connection ANNOUNCEd (its RECORD session), if any
+  GPtrArray *session_ids;  // of the sessions this connection made (1.22 forgets them before "closed")
   GstRTSPStatusCode announce_status;  // the hook's answer to the ANNOUNCE being handled
   CGstRTSPAnnounceHook announce;
   CGstRTSPPlayHook play;
@@ -70,8 +71,37 @@ static GstRTSPStatusCode room_client_pre_announce(GstRTSPClient *client, GstRTSP
   return code;
 }
 
+// ---- closed connections: their sessions go at once -------------------------------------
+
+static void room_client_new_session(GstRTSPClient *client, GstRTSPSession *session) {
+  CGstRoomClient *self = (CGstRoomClient *)client;
+  g_ptr_array_add(self->session_ids, g_strdup(gst_rtsp_session_get_sessionid(session)));
+  if (GST_RTSP_CLIENT_CLASS(cgst_room_client_parent_class)->new_session)
+    GST_RTSP_CLIENT_CLASS(cgst_room_client_parent_class)->new_session(client, session);
+}
+
+// When a connection closes, 1.22 takes the media out of every session it made (a PLAY of
+// such a session from another connection gets 404) but keeps the emptied session in the
+// pool until it times out (60 s), counted against the session cap: 64 viewers coming and
+// going within a minute locked out everyone after them (503). They go now.
+static void room_client_closed(GstRTSPClient *client) {
+  CGstRoomClient *self = (CGstRoomClient *)client;
+  GstRTSPSessionPool *pool = gst_rtsp_client_get_session_pool(client);
+  for (guint i = 0; pool && i < self->session_ids->len; i++) {
+    GstRTSPSession *session = gst_rtsp_session_pool_find(pool, g_ptr_array_index(self->session_ids, i));
+    if (!session) continue;  // torn down or expired already
+    gst_rtsp_session_pool_remove(pool, session);
+    g_object_unref(session);
+  }
+  g_ptr_array_set_size(self->session_ids, 0);
+  if (pool) g_object_unref(pool);
+  if (GST_RTSP_CLIENT_CLASS(cgst_room_client_parent_class)->closed)
+    GST_RTSP_CLIENT_CLASS(cgst_room_client_parent_class)->closed(client);
+}
+
 static void room_client_finalize(GObject *object) {
   g_free(((CGstRoomClient *)object)->published);
+  g_ptr_array_unref(((CGstRoomClient *)object)->session_ids);
   G_OBJECT_CLASS(cgst_room_client_parent_class)->finalize(object);
 }
 
@@ -80,9 +110,14 @@ static void cgst_room_client_class_init(CGstRoomClientClass *klass) {
   GST_RTSP_CLIENT_CLASS(klass)->make_path_from_uri = room_client_make_path;
   GST_RTSP_CLIENT_CLASS(klass)->pre_play_request = room_client_pre_play;
   GST_RTSP_CLIENT_CLASS(klass)->pre_announce_request = room_client_pre_announce;
+  GST_RTSP_CLIENT_CLASS(klass)->closed = room_client_closed;
+  GST_RTSP_CLIENT_CLASS(klass)->new_session = room_client_new_session;
 }
 
-static void cgst_room_client_init(CGstRoomClient *self) { self->announce_status = GST_RTSP_STS_OK; }
+static void cgst_room_client_init(CGstRoomClient *self) {
+  self->announce_status = GST_RTSP_STS_OK;
+  self->session_ids = g_ptr_array_new_with_free_func(g_free);
+}
 
 // ---- mount points: the same routing for the lookups that bypass the client -------------
 

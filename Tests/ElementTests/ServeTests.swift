@@ -423,6 +423,24 @@ final class ServeTests: XCTestCase {
 final class ServeBadInputTests: XCTestCase {
     func probe(_ arguments: [String]) throws -> [String: Any] { try rtspProbe(arguments) }
 
+    /// Viewers who hang up without TEARDOWN (a closed player, a dropped link) free their place
+    /// at once: with room for two viewers, five in turn over TCP and five over UDP all play.
+    /// 1.22 kept each emptied session for 60 s, so the third got 503.
+    func testViewersWhoHangUpFreeTheirPlaceAtOnce() throws {
+        let server = try VideoServer(extra: ["--max-viewers", "3"])  // the publisher's session and two viewers
+        let chat = NSTemporaryDirectory() + "chatcast-hangup-\(UUID().uuidString).txt"
+        try "alice: hello\n".write(toFile: chat, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: chat) }
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chat, seconds: 60)
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let answers = try probe(["hangup", "127.0.0.1", String(server.rtspPort), "/lobby", "5"])
+        XCTAssertEqual(answers["tcp"] as? [Int], [200, 200, 200, 200, 200], "\(answers)")
+        XCTAssertEqual(answers["udp"] as? [Int], [200, 200, 200, 200, 200], "\(answers)")
+        XCTAssertEqual(answers["tcp_session_after_hangup"] as? Int, 454, "the session went with its connection")
+        XCTAssertEqual(answers["udp_session_after_hangup"] as? Int, 454, "the session went with its connection")
+    }
+
     func testBadRequestsScaleSpeedAndCredentialsGetTheirStatusesAndViewersCarryOn() throws {
         let server = try VideoServer(extra: ["--publish-user", "pub", "--publish-password", "secret"])
         let chat = NSTemporaryDirectory() + "chatcast-badinput-\(UUID().uuidString).txt"

@@ -4,11 +4,15 @@
   scale HOST PORT PATH             DESCRIBE, SETUP over TCP, PLAY with bad Scale/Speed values, then a plain PLAY
   announce HOST PORT PATH [U P]    ANNOUNCE an H.264 stream (Basic credentials when given)
   junk HOST PORT                   garbage, a huge Content-Length, a bad version, a request line without a URL
+  hangup HOST PORT PATH ROUNDS     ROUNDS viewers over TCP, then over UDP, one after another, each hanging up
+                                   without TEARDOWN: the SETUP answers, and a PLAY of the last session from a new
+                                   connection
 """
 import base64
 import json
 import socket
 import sys
+import time
 
 SDP = (b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=probe\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
        b"m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:stream=0\r\n")
@@ -77,7 +81,8 @@ class Conn:
         return got
 
 
-def scale(host, port, path):
+def setup(host, port, path, transport="RTP/AVP/TCP;unicast;interleaved=0-1"):
+    """A connection with a session set up for the stream at `path`: (conn, url, session)."""
     url = f"rtsp://{host}:{port}{path}"
     c = Conn(host, port)
     status, headers, body = c.send("DESCRIBE", url, {"Accept": "application/sdp"})
@@ -85,9 +90,13 @@ def scale(host, port, path):
     control = next((l.split(":", 1)[1] for l in body.decode().split("\r\n") if l.startswith("a=control:") and l != "a=control:*"), "stream=0")
     base = headers.get("content-base", url + "/")
     setup_url = control if control.startswith("rtsp://") else base.rstrip("/") + "/" + control
-    status, headers, _ = c.send("SETUP", setup_url, {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"})
+    status, headers, _ = c.send("SETUP", setup_url, {"Transport": transport})
     assert status == 200, status
-    session = headers["session"].split(";")[0]
+    return c, url, headers["session"].split(";")[0]
+
+
+def scale(host, port, path):
+    c, url, session = setup(host, port, path)
     answers = {}
     for header, value in [("Scale", "nan"), ("Scale", "-1"), ("Scale", "0"), ("Scale", "1e308"), ("Scale", "inf"),
                           ("Speed", "nan"), ("Speed", "-1"), ("Speed", "0"), ("Speed", "1e308"), ("Scale", "abc")]:
@@ -124,6 +133,31 @@ def junk(host, port):
     print(json.dumps(answers))
 
 
+def hangup(host, port, path, rounds):
+    answers = {}
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtp.bind(("127.0.0.1", 0))
+    rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtcp.bind(("127.0.0.1", 0))
+    ports = f"{rtp.getsockname()[1]}-{rtcp.getsockname()[1]}"
+    for name, transport in [("tcp", "RTP/AVP/TCP;unicast;interleaved=0-1"), ("udp", f"RTP/AVP;unicast;client_port={ports}")]:
+        statuses = []
+        for _ in range(int(rounds)):
+            try:
+                c, url, session = setup(host, port, path, transport)
+            except AssertionError as refused:
+                statuses.append(refused.args[0])
+                continue
+            statuses.append(c.send("PLAY", url, {"Session": session})[0])
+            c.sock.close()  # no TEARDOWN
+            time.sleep(0.3)
+        answers[name] = statuses
+        again = Conn(host, port)
+        answers[f"{name}_session_after_hangup"] = again.send("PLAY", url, {"Session": session})[0]
+        again.sock.close()
+    print(json.dumps(answers))
+
+
 if __name__ == "__main__":
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    {"scale": scale, "announce": announce, "junk": junk}[mode](host, port, *sys.argv[4:])
+    {"scale": scale, "announce": announce, "junk": junk, "hangup": hangup}[mode](host, port, *sys.argv[4:])
