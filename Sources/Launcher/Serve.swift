@@ -33,14 +33,14 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Where room history is kept (default: $XDG_DATA_HOME/chatcast or ~/.local/share/chatcast).")
     var dataDir: String?
 
-    @Option(name: .customLong("irc-password"), help: "Password every chat client must give (IRC PASS).")
+    @Option(name: .customLong("irc-password"), help: "Password every chat client must give (IRC PASS); or CHATCAST_IRC_PASSWORD, kept out of ps.")
     var ircPassword: String?
 
     @Option(name: .customLong("publish-user"), help: "User name publishers give for RTSP RECORD (default: publisher).")
     var publishUser: String?
 
     @Option(name: .customLong("publish-password"),
-            help: "Password of publishers: RTSP RECORD needs it (401 otherwise), and on IRC it lets them set a room's topic.")
+            help: "Password of publishers: RTSP RECORD needs it (401 otherwise), and on IRC it lets them set a room's topic; or CHATCAST_PUBLISH_PASSWORD, kept out of ps.")
     var publishPassword: String?
 
     @Option(name: .customLong("max-viewers"), help: "RTSP sessions at once, viewers and publishers (default: 64).")

@@ -11,7 +11,7 @@ final class NgircdTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/ngircd") else {
-            throw XCTSkip("ngircd is not installed (scripts/install-deps.sh installs it)")
+            throw SetupFailure("ngircd is not installed (scripts/install-deps.sh installs it)")
         }
         dir = NSTemporaryDirectory() + "chatcast-ngircd-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -41,7 +41,7 @@ final class ServeProcess {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        guard waitForPort(port) else { throw XCTSkip("chatcast serve did not listen on \(port)") }
+        guard waitForPort(port) else { throw SetupFailure("chatcast serve did not listen on \(port)") }
     }
 
     var address: String { "irc://127.0.0.1:\(port)" }

@@ -1,3 +1,4 @@
+import ProcessSupport
 import XCTest
 
 /// Every bad input ends gst-launch-1.0 with an element error that names the file and the
@@ -6,8 +7,7 @@ final class BadInputTests: XCTestCase {
     private func fixture(_ name: String) throws -> String {
         let path = Paths.fixtures + "/" + name
         guard FileManager.default.fileExists(atPath: path) else {
-            XCTFail("fixture \(path) missing: run `make test` (it writes them with Tests/fixtures/make_fixtures.py)")
-            throw XCTSkip("no fixture")
+            throw SetupFailure("fixture \(path) missing: run `make test` (it writes them with Tests/fixtures/make_fixtures.py)")
         }
         return path
     }

@@ -75,11 +75,13 @@ final class VideoServer {
     let dataDir = NSTemporaryDirectory() + "chatcast-serve-\(UUID().uuidString)"
     let background: Background
 
-    init(extra: [String] = []) throws {
-        background = try Background(chatcastProcess(["serve", "--rtsp-port", String(rtspPort), "--irc-port", String(ircPort),
-                                                     "--data-dir", dataDir] + extra), name: "serve")
+    init(extra: [String] = [], environment: [String: String] = [:]) throws {
+        let serve = chatcastProcess(["serve", "--rtsp-port", String(rtspPort), "--irc-port", String(ircPort),
+                                     "--data-dir", dataDir] + extra)
+        serve.environment?.merge(environment) { _, new in new }
+        background = try Background(serve, name: "serve")
         guard waitForPort(ircPort), waitForPort(rtspPort) else {
-            throw XCTSkip("chatcast serve did not listen: \(background.stderr)")
+            throw SetupFailure("chatcast serve did not listen: \(background.stderr)")
         }
     }
 

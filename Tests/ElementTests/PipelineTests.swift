@@ -1,4 +1,5 @@
 import CGStreamer
+import ProcessSupport
 import XCTest
 
 /// The staged plugin as a user meets it: gst-inspect-1.0 and gst-launch-1.0 with
@@ -51,7 +52,7 @@ final class PipelineTests: XCTestCase {
         let labels = try Paths.sharedModel("coco80-darknet.names")
         let photos = "/usr/lib/python3/dist-packages/skimage/data"
         guard FileManager.default.fileExists(atPath: photos + "/astronaut.png") else {
-            throw XCTSkip("python3-skimage photos absent")
+            throw SetupFailure("python3-skimage's photos are absent (scripts/install-deps.sh installs python3-skimage)")
         }
         for (photo, expected) in [("astronaut", "person"), ("chelsea", "cat"), ("coffee", "cup")] {
             for format in ["BGRx", "NV12"] {

@@ -121,6 +121,26 @@ final class ServeConfigFileTests: XCTestCase {
         XCTAssertTrue(again.stdout.contains("rtsp://127.0.0.1:\(rtspPort)/clock"), again.stdout + again.stderr)
     }
 
+    /// serve's passwords may come from the environment (kept out of `ps`): RECORD then needs
+    /// the publisher password and chat clients the IRC one; a flag still wins.
+    func testPasswordsFromTheEnvironment() throws {
+        let server = try VideoServer(environment: ["CHATCAST_PUBLISH_PASSWORD": "hush", "CHATCAST_IRC_PASSWORD": "door"])
+        let port = String(server.rtspPort)
+        XCTAssertEqual(try rtspProbe(["announce", "127.0.0.1", port, "/stage"])["status"] as? Int, 401)
+        XCTAssertEqual(try rtspProbe(["announce", "127.0.0.1", port, "/stage", "publisher", "hush"])["status"] as? Int, 200)
+        let refused = try runToEnd(chatcastProcess(["chat", "--server", server.irc, "--room", "stage", "--nick", "ivy"]),
+                                   input: "hello\n", timeout: 30)
+        XCTAssertNotEqual(refused.status, 0, "no IRC password, no chat: \(refused.stdout)\(refused.stderr)")
+        let admitted = try runToEnd(chatcastProcess(["chat", "--server", server.irc, "--room", "stage", "--nick", "ivy",
+                                                     "--password", "door"]), input: "hello\n", timeout: 30)
+        XCTAssertEqual(admitted.status, 0, admitted.stdout + admitted.stderr)
+
+        let flagged = try VideoServer(extra: ["--publish-password", "flag"], environment: ["CHATCAST_PUBLISH_PASSWORD": "hush"])
+        let flaggedPort = String(flagged.rtspPort)
+        XCTAssertEqual(try rtspProbe(["announce", "127.0.0.1", flaggedPort, "/stage", "publisher", "hush"])["status"] as? Int, 401)
+        XCTAssertEqual(try rtspProbe(["announce", "127.0.0.1", flaggedPort, "/stage", "publisher", "flag"])["status"] as? Int, 200)
+    }
+
     /// SIGINT (and SIGTERM) stop serve cleanly with a publisher, a viewer, a chat client and a
     /// detection relay attached: exit status 0, ports closed, no relay left behind.
     func testASignalStopsServeCleanlyWithEverythingAttached() throws {

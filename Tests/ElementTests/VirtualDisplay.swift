@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// A virtual X display (Xvfb) for tests of windows. Xvfb picks a free display number itself
@@ -25,18 +26,13 @@ final class VirtualDisplay {
         guard let number else {
             let why = server.stderr
             server.stop()
-            throw VirtualDisplayError(message: "Xvfb did not start: \(why.suffix(300))")
+            throw SetupFailure("Xvfb did not start: \(why.suffix(300))")
         }
         self.name = ":\(number)"
         self.server = server
     }
 
     deinit { server.stop() }
-
-    struct VirtualDisplayError: Error, CustomStringConvertible {
-        let message: String
-        var description: String { message }
-    }
 
     /// The whole screen as a PNG file, taken with ximagesrc.
     func screenshot(to path: String) throws -> LaunchResult {
