@@ -3,7 +3,7 @@ import ChatCastPresets
 import Foundation
 
 /// What `chatcast serve` runs with: each value from its flag, else from `--config`, else
-/// the default — checked once, whichever of the three it came from.
+/// the default (passwords: flag, environment, file) — checked once, wherever it came from.
 struct ServeSettings {
     var bind = "127.0.0.1"
     var rtspPort = 8554
