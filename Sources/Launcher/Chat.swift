@@ -18,7 +18,7 @@ struct Chat: ParsableCommand {
     @Option(help: "Nick to use.")
     var nick: String
 
-    @Option(help: "Server password (IRC PASS).")
+    @Option(help: "Server password (IRC PASS); or CHATCAST_IRC_PASSWORD, kept out of ps.")
     var password: String?
 
     @Option(name: .customLong("tls-ca"), help: "PEM certificate to trust for ircs:// (e.g. the server's self-signed one).")
@@ -32,7 +32,8 @@ struct Chat: ParsableCommand {
     }
 
     func run() throws {
-        var options = IRCClient.Options(server: IRCServerAddress(server)!, nick: nick, rooms: [room], password: password)
+        var options = IRCClient.Options(server: IRCServerAddress(server)!, nick: nick, rooms: [room],
+                                        password: EnvironmentPassword.irc.resolve(password))
         options.echo = true
         options.trustedCertificate = tlsCA
         let joined = DispatchSemaphore(value: 0)

@@ -68,7 +68,7 @@ struct Publish: ParsableCommand {
     /// The gst-launch description: the preset with this command's values and edits.
     func description() throws -> String {
         try PublishPlan(preset: preset, input: input, room: room, server: server, nick: nick, detect: detect, model: model,
-                        to: to, user: user, password: PublisherPassword.resolve(password), settings: try Presets.Show.parse(settings))
+                        to: to, user: user, password: EnvironmentPassword.publisher.resolve(password), settings: try Presets.Show.parse(settings))
             .description(presets: try location.load())
     }
 
@@ -76,7 +76,7 @@ struct Publish: ParsableCommand {
         let line = try description()
         if let hostRTSP {
             try HostedStream(launch: line, room: room, port: hostRTSP, bind: hostBind, chatServer: server, nick: nick,
-                             password: PublisherPassword.resolve(password), announceHost: announceHost, duration: duration).run()
+                             password: EnvironmentPassword.publisher.resolve(password), announceHost: announceHost, duration: duration).run()
             return
         }
         Terminal.say("publishing to \(to ?? "rtsp://127.0.0.1:8554/\(room)") with the chat of #\(room) on \(server)")

@@ -56,7 +56,7 @@ struct Relay: ParsableCommand {
             line = LaunchEdits.setting("nick", "relay", on: "chatinject", in: line)
         }
         if let user { line = LaunchEdits.setting("user-id", user, on: "rtspclientsink", in: line) }
-        if let password = PublisherPassword.resolve(password) {
+        if let password = EnvironmentPassword.publisher.resolve(password) {
             line = LaunchEdits.setting("user-pw", password, on: "rtspclientsink", in: line)
         }
         return line

@@ -85,7 +85,7 @@ final class RoomDetectors: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments(room, base: base)
         var environment = ProcessInfo.processInfo.environment
-        environment[PublisherPassword.environmentName] = password
+        environment[EnvironmentPassword.publisher.rawValue] = password
         process.environment = environment
         process.terminationHandler = { [weak self] ended in
             guard let self else { return }

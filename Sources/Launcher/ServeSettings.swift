@@ -26,8 +26,8 @@ struct ServeSettings {
         func text(_ flag: String?, _ key: String) -> String? { flag ?? from[key] }
         // Passwords may also come from the environment, which other local users cannot read
         // (a command line they can, in `ps`): flag, then environment, then file.
-        func secret(_ flag: String?, _ variable: String, _ key: String) -> String? {
-            flag ?? ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 } ?? from[key]
+        func secret(_ flag: String?, _ variable: EnvironmentPassword, _ key: String) -> String? {
+            variable.resolve(flag) ?? from[key]
         }
         func number(_ flag: Int?, _ key: String, _ range: ClosedRange<Int>) throws -> Int? {
             if let flag { return flag }
@@ -41,9 +41,9 @@ struct ServeSettings {
         rtspPort = try number(flags.rtspPort, "rtsp-port", 0...65535) ?? rtspPort
         ircPort = try number(flags.ircPort, "irc-port", 0...65535) ?? ircPort
         dataDir = text(flags.dataDir, "data-dir") ?? dataDir
-        ircPassword = secret(flags.ircPassword, Self.ircPasswordVariable, "irc-password")
+        ircPassword = secret(flags.ircPassword, .irc, "irc-password")
         publishUser = text(flags.publishUser, "publish-user") ?? publishUser
-        publishPassword = secret(flags.publishPassword, PublisherPassword.environmentName, "publish-password")
+        publishPassword = secret(flags.publishPassword, .publisher, "publish-password")
         maxViewers = try number(flags.maxViewers, "max-viewers", 1...100_000) ?? maxViewers
         maxConnections = try number(flags.maxConnections, "max-connections", 1...1_000_000) ?? maxConnections
         tlsCert = text(flags.tlsCert, "tls-cert")
@@ -67,8 +67,6 @@ struct ServeSettings {
             throw ValidationError("server-side detection (rooms: … detect) runs over plain RTSP only; drop --tls-cert or the detection")
         }
     }
-
-    static let ircPasswordVariable = "CHATCAST_IRC_PASSWORD"
 
     static func defaultDataDir() -> String {
         let env = ProcessInfo.processInfo.environment

@@ -122,7 +122,8 @@ final class ServeConfigFileTests: XCTestCase {
     }
 
     /// serve's passwords may come from the environment (kept out of `ps`): RECORD then needs
-    /// the publisher password and chat clients the IRC one; a flag still wins.
+    /// the publisher password and chat clients the IRC one (which `chat` may also take from
+    /// its environment); a flag still wins.
     func testPasswordsFromTheEnvironment() throws {
         let server = try VideoServer(environment: ["CHATCAST_PUBLISH_PASSWORD": "hush", "CHATCAST_IRC_PASSWORD": "door"])
         let port = String(server.rtspPort)
@@ -134,6 +135,10 @@ final class ServeConfigFileTests: XCTestCase {
         let admitted = try runToEnd(chatcastProcess(["chat", "--server", server.irc, "--room", "stage", "--nick", "ivy",
                                                      "--password", "door"]), input: "hello\n", timeout: 30)
         XCTAssertEqual(admitted.status, 0, admitted.stdout + admitted.stderr)
+        let chat = chatcastProcess(["chat", "--server", server.irc, "--room", "stage", "--nick", "joe"])
+        chat.environment?["CHATCAST_IRC_PASSWORD"] = "door"
+        let fromEnvironment = try runToEnd(chat, input: "hello too\n", timeout: 30)
+        XCTAssertEqual(fromEnvironment.status, 0, "the client's password from its environment: \(fromEnvironment.stderr)")
 
         let flagged = try VideoServer(extra: ["--publish-password", "flag"], environment: ["CHATCAST_PUBLISH_PASSWORD": "hush"])
         let flaggedPort = String(flagged.rtspPort)
