@@ -38,6 +38,17 @@ final class ServeTests: XCTestCase {
         return numbers
     }
 
+    /// `chatcast publish` of the test preset (320x240, 40 s, extra `--set` values) to the
+    /// server's #lobby, once the room is live.
+    private func publishingToLobby(of server: VideoServer, settings: [String] = []) throws -> Background {
+        let publisher = try Background(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
+            "--set", "width=320", "--set", "height=240", "--duration", "40"] + settings.flatMap { ["--set", $0] }),
+            name: "publish")
+        try server.waitLive("lobby")
+        return publisher
+    }
+
     /// Tests/interop/rtsp_viewers.py against the server's #lobby: its JSON report.
     private func pausingViewers(_ server: VideoServer, viewers: Int, pausers: Int, seconds: Int) throws -> [String: [Double]] {
         let run = Process()
@@ -223,11 +234,8 @@ final class ServeTests: XCTestCase {
     /// chatinject over chat, which asks the encoder (1.22's rtspclientsink ignores RTCP).
     func testAResumingViewerGetsAKeyFrameEvenWithALongGOP() throws {
         let server = try VideoServer()
-        let publisher = try Background(chatcastProcess([
-            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
-            "--set", "width=320", "--set", "height=240", "--set", "gop=300", "--duration", "40"]), name: "publish")
+        let publisher = try publishingToLobby(of: server, settings: ["gop=300"])
         defer { publisher.stop() }
-        try server.waitLive("lobby")
         let report = try pausingViewers(server, viewers: 3, pausers: 2, seconds: 10)
         let resumes = try XCTUnwrap(report["resume_first_idr_s"])
         XCTAssertGreaterThanOrEqual(resumes.count, 2 * 3, "every pauser resumed several times")
@@ -262,11 +270,8 @@ final class ServeTests: XCTestCase {
     /// 1 s, the pausers' delay does not grow, and the steady viewers never stall.
     func testEightViewersFourPausingAndResumingNeitherStallNorDrift() throws {
         let server = try VideoServer()
-        let publisher = try Background(chatcastProcess([
-            "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
-            "--set", "width=320", "--set", "height=240", "--duration", "40"]), name: "publish")
+        let publisher = try publishingToLobby(of: server)
         defer { publisher.stop() }
-        try server.waitLive("lobby")
         let report = try pausingViewers(server, viewers: 8, pausers: 4, seconds: 12)
         let resumes = try XCTUnwrap(report["resume_first_idr_s"])
         XCTAssertGreaterThanOrEqual(resumes.count, 4 * 4, "every pauser resumed several times")
