@@ -175,7 +175,16 @@ public final class RTSPServer: @unchecked Sendable {
         }
         sources = []
         _ = gst_rtsp_server_client_filter(server, { _, _, _ in GST_RTSP_FILTER_REMOVE }, nil)
-        g_main_loop_quit(loop)
+        // Quit from inside the loop: a quit from here that lands before the thread enters
+        // g_main_loop_run is undone by it (run marks the loop running), and the wait below
+        // never ends — serve given SIGTERM while still starting up hung.
+        let quit = g_idle_source_new()!
+        g_source_set_callback(quit, { loop in
+            g_main_loop_quit(OpaquePointer(loop))
+            return 0  // G_SOURCE_REMOVE
+        }, UnsafeMutableRawPointer(loop), nil)
+        g_source_attach(quit, context)
+        g_source_unref(quit)
         stopped.wait()
         thread = nil
     }

@@ -425,6 +425,14 @@ final class ServeTests: XCTestCase {
 
 /// What a broken or hostile RTSP client sends gets the right status, and everyone else is
 /// still served.
+/// A count shared between a test and the thread it starts.
+final class SharedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+}
+
 final class ServeBadInputTests: XCTestCase {
     func probe(_ arguments: [String]) throws -> [String: Any] { try rtspProbe(arguments) }
 
@@ -484,6 +492,27 @@ final class ServeBadInputTests: XCTestCase {
         assertViewerEnded(viewer, "tcp")
         XCTAssertTrue(viewer.stdout.contains("still here"), "after all that, a viewer still gets the stream and its chat")
         XCTAssertTrue(publisher.process.isRunning, "the publisher was not disturbed")
+    }
+
+    /// A server stopped the moment it started (serve given SIGTERM while still starting up)
+    /// stops: a quit that reached the main loop before its thread ran it was lost, and
+    /// `stop` waited for ever (a hang seen on CI, first test on a fresh clone).
+    func testAServerStoppedAsItStartsStops() throws {
+        let done = DispatchSemaphore(value: 0)
+        let started = SharedCounter()
+        let cycles = Thread {
+            for _ in 0..<300 {
+                var settings = RTSPServer.Settings()
+                settings.port = 0
+                guard let server = try? RTSPServer(settings: settings) else { break }
+                if (try? server.start()) != nil, server.port > 0 { started.increment() }
+                server.stop()
+            }
+            done.signal()
+        }
+        cycles.start()
+        XCTAssertEqual(done.wait(timeout: .now() + 60), .success, "300 start/stop cycles end")
+        XCTAssertEqual(started.value, 300, "every server listened before it was stopped")
     }
 
     func testRecordToAPlayOnlyMountIsRefused() throws {
