@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "CGstGlue", dependencies: ["CGStreamer"]),
         // gst-rtsp-server subclasses (kept out of CGstGlue so the plugins do not link it).
         .target(name: "CGstRTSPGlue", dependencies: ["CGstRTSPServer"],
-                linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0")]),
+                linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0"), .linkedLibrary("gstsdp-1.0"), .linkedLibrary("gstrtp-1.0")]),
         .target(
             name: "CTorch",
             cxxSettings: [.unsafeFlags(["-I\(torchInclude)", "-O2", "-Wno-deprecated-declarations"])],

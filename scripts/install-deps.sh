@@ -14,6 +14,8 @@ packages=(
   # model training, tests and benchmarks
   python3 python3-torch python3-numpy python3-opencv python3-skimage python3-pil ffmpeg
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 time
+  # players the RTSP tests play every room with
+  mpv
   # a virtual display for the viewer-window test
   xvfb
   # chat: SQLite for history; real IRC software for interop tests and the chat benchmark

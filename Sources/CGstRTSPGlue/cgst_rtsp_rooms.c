@@ -1,4 +1,5 @@
 #include "CGstRTSPGlue.h"
+#include <stdlib.h>
 #include <string.h>
 
 // ---- client: path routing and the PLAY hook --------------------------------------------
@@ -8,6 +9,8 @@ typedef struct {
   gchar *published;  // the path this connection ANNOUNCEd (its RECORD session), if any
   GPtrArray *session_ids;  // of the sessions this connection made (1.22 forgets them before "closed")
   GstRTSPStatusCode announce_status;  // the hook's answer to the ANNOUNCE being handled
+  GstRTSPStatusCode refusal;  // the hook's refusal of the ANNOUNCE being handled (0: none)
+  gchar *announce_reason;  // and its reason phrase (names what was refused), or NULL
   CGstRTSPAnnounceHook announce;
   CGstRTSPPlayHook play;
   gpointer user_data;
@@ -34,7 +37,11 @@ static gchar *route_path(CGstRoomClient *self, gchar *path, GstRTSPContext *ctx)
   // The answer to an ANNOUNCE is decided here and given in pre-announce, which 1.22 runs later.
   if (ctx && ctx->request && ctx->request->type == GST_RTSP_MESSAGE_REQUEST &&
       ctx->request->type_data.request.method == GST_RTSP_ANNOUNCE) {
-    self->announce_status = self->announce(ctx, path, self->user_data);
+    gchar *reason = NULL;
+    self->announce_status = self->announce(ctx, path, &reason, self->user_data);
+    g_free(self->announce_reason);
+    self->announce_reason = reason;
+    self->refusal = self->announce_status == GST_RTSP_STS_OK ? 0 : self->announce_status;
     if (self->announce_status == GST_RTSP_STS_OK) {
       g_free(self->published);
       self->published = g_strdup(path);
@@ -71,6 +78,25 @@ static GstRTSPStatusCode room_client_pre_announce(GstRTSPClient *client, GstRTSP
   return code;
 }
 
+// A refused ANNOUNCE gets the hook's status (1.22 answers 404 before pre-announce when the
+// refused path has no mount) and says why in its reason phrase (ffmpeg prints it: "method
+// ANNOUNCE failed: 415 …"), not just the status's stock text.
+static void room_client_send_message(GstRTSPClient *client, GstRTSPContext *ctx, GstRTSPMessage *response) {
+  CGstRoomClient *self = (CGstRoomClient *)client;
+  if (self->refusal && response && response->type == GST_RTSP_MESSAGE_RESPONSE && ctx && ctx->request &&
+      ctx->request->type == GST_RTSP_MESSAGE_REQUEST && ctx->request->type_data.request.method == GST_RTSP_ANNOUNCE &&
+      response->type_data.response.code != GST_RTSP_STS_OK) {
+    response->type_data.response.code = self->refusal;
+    g_free(response->type_data.response.reason);
+    response->type_data.response.reason =
+        self->announce_reason ? self->announce_reason : g_strdup(gst_rtsp_status_as_text(self->refusal));
+    self->announce_reason = NULL;
+    self->refusal = 0;
+  }
+  if (GST_RTSP_CLIENT_CLASS(cgst_room_client_parent_class)->send_message)
+    GST_RTSP_CLIENT_CLASS(cgst_room_client_parent_class)->send_message(client, ctx, response);
+}
+
 // ---- closed connections: their sessions go at once -------------------------------------
 
 static void room_client_new_session(GstRTSPClient *client, GstRTSPSession *session) {
@@ -101,6 +127,7 @@ static void room_client_closed(GstRTSPClient *client) {
 
 static void room_client_finalize(GObject *object) {
   g_free(((CGstRoomClient *)object)->published);
+  g_free(((CGstRoomClient *)object)->announce_reason);
   g_ptr_array_unref(((CGstRoomClient *)object)->session_ids);
   G_OBJECT_CLASS(cgst_room_client_parent_class)->finalize(object);
 }
@@ -112,6 +139,7 @@ static void cgst_room_client_class_init(CGstRoomClientClass *klass) {
   GST_RTSP_CLIENT_CLASS(klass)->pre_announce_request = room_client_pre_announce;
   GST_RTSP_CLIENT_CLASS(klass)->closed = room_client_closed;
   GST_RTSP_CLIENT_CLASS(klass)->new_session = room_client_new_session;
+  GST_RTSP_CLIENT_CLASS(klass)->send_message = room_client_send_message;
 }
 
 static void cgst_room_client_init(CGstRoomClient *self) {
@@ -203,6 +231,51 @@ GstRTSPServer *cgst_rtsp_room_server_new(CGstRTSPAnnounceHook announce, CGstRTSP
 
 void cgst_rtsp_room_server_set_user_data(GstRTSPServer *server, gpointer user_data) {
   ((CGstRoomServer *)server)->user_data = user_data;
+}
+
+// ---- ANNOUNCE bodies -------------------------------------------------------------------
+
+gint cgst_rtsp_announced_tracks(GstRTSPContext *ctx, CGstSDPTrack *tracks, gint max) {
+  guint8 *body = NULL;
+  guint size = 0;
+  if (ctx == NULL || ctx->request == NULL || gst_rtsp_message_get_body(ctx->request, &body, &size) != GST_RTSP_OK ||
+      size == 0)
+    return -1;
+  GstSDPMessage *sdp = NULL;
+  if (gst_sdp_message_new(&sdp) != GST_SDP_OK) return -1;
+  if (gst_sdp_message_parse_buffer(body, size, sdp) != GST_SDP_OK) {
+    gst_sdp_message_free(sdp);
+    return -1;
+  }
+  gint count = (gint)gst_sdp_message_medias_len(sdp);
+  for (gint i = 0; i < count && i < max; i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media(sdp, i);
+    CGstSDPTrack *track = &tracks[i];
+    memset(track, 0, sizeof *track);
+    g_strlcpy(track->media, gst_sdp_media_get_media(media) ? gst_sdp_media_get_media(media) : "", sizeof track->media);
+    if (gst_sdp_media_formats_len(media) == 0) continue;
+    const gchar *format = gst_sdp_media_get_format(media, 0);
+    gint pt = format ? atoi(format) : -1;
+    GstCaps *caps = gst_sdp_media_get_caps_from_media(media, pt);
+    if (caps == NULL) {
+      // A static payload type without rtpmap (ffmpeg's MJPEG is 26): RFC 3551's table.
+      const GstRTPPayloadInfo *info = pt >= 0 && pt < 96 ? gst_rtp_payload_info_for_pt((guint8)pt) : NULL;
+      if (info && info->encoding_name) {
+        g_strlcpy(track->encoding, info->encoding_name, sizeof track->encoding);
+        track->clock_rate = (gint)info->clock_rate;
+      }
+      continue;
+    }
+    const GstStructure *s = gst_caps_get_structure(caps, 0);
+    const gchar *encoding = gst_structure_get_string(s, "encoding-name");
+    const GstRTPPayloadInfo *info = encoding == NULL && pt >= 0 && pt < 96 ? gst_rtp_payload_info_for_pt((guint8)pt) : NULL;
+    g_strlcpy(track->encoding, encoding ? encoding : (info && info->encoding_name ? info->encoding_name : ""),
+              sizeof track->encoding);
+    gst_structure_get_int(s, "clock-rate", &track->clock_rate);
+    gst_caps_unref(caps);
+  }
+  gst_sdp_message_free(sdp);
+  return count;
 }
 
 // ---- request accessors (GstRTSPMessage's union is awkward from Swift) ------------------

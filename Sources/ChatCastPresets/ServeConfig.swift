@@ -17,7 +17,8 @@ import Yams
 public struct ServeConfig: Equatable, Sendable {
     /// Settings named like serve's long flags, as text (checked by the flag parser).
     public static let settingKeys = ["bind", "rtsp-port", "irc-port", "data-dir", "irc-password", "publish-user",
-                                     "publish-password", "max-viewers", "max-connections", "rate-limit", "tls-cert", "tls-key"]
+                                     "publish-password", "max-viewers", "max-connections", "rate-limit", "tls-cert", "tls-key",
+                                     "record-dir", "record-segment-seconds", "record-segment-megabytes"]
     static let sectionKeys = ["rooms", "mounts"]
 
     /// A room whose stream the server re-publishes with detections (the relay-detect preset).
@@ -52,6 +53,8 @@ public struct ServeConfig: Equatable, Sendable {
 
     public var settings: [String: String] = [:]
     public var detectedRooms: [DetectedRoom] = []
+    /// Rooms marked `record: true`.
+    public var recordedRooms: [String] = []
     public var mounts: [Mount] = []
     public var file = ""
 
@@ -79,7 +82,7 @@ public struct ServeConfig: Equatable, Sendable {
             if settingKeys.contains(name) {
                 config.settings[name] = try scalar(value, of: name, file: file)
             } else if name == "rooms" {
-                config.detectedRooms = try rooms(value, file: file)
+                (config.detectedRooms, config.recordedRooms) = try rooms(value, file: file)
             } else if name == "mounts" {
                 config.mounts = try mounts(value, file: file)
             } else {
@@ -91,15 +94,17 @@ public struct ServeConfig: Equatable, Sendable {
         return config
     }
 
-    static let roomKeys = ["detect", "output", "model", "set"]
+    static let roomKeys = ["detect", "output", "model", "set", "record"]
     static let mountKeys = ["preset", "input", "detect", "set"]
 
-    private static func rooms(_ node: Node, file: String) throws -> [DetectedRoom] {
+    private static func rooms(_ node: Node, file: String) throws -> ([DetectedRoom], [String]) {
         guard let rooms = node.mapping else { throw PresetError(file: file, line: line(node), message: "\"rooms\" maps room names to settings") }
         var result: [DetectedRoom] = []
+        var recorded: [String] = []
         for (key, value) in rooms {
             let room = try roomName(key, file: file)
             let entries = try table(value, of: "room \(room)", keys: roomKeys, file: file)
+            if try entries["record"].map({ try bool($0, of: "record", file: file) }) ?? false { recorded.append(room) }
             guard try entries["detect"].map({ try bool($0, of: "detect", file: file) }) ?? false else { continue }
             let output = try entries["output"].map { try roomName($0, file: file) } ?? room + "-detected"
             guard output.lowercased() != room.lowercased() else {
@@ -109,7 +114,7 @@ public struct ServeConfig: Equatable, Sendable {
             result.append(DetectedRoom(room: room, output: output, model: try entries["model"].map { try scalar($0, of: "model", file: file) },
                                        settings: try values(entries["set"], file: file)))
         }
-        return result
+        return (result, recorded)
     }
 
     private static func mounts(_ node: Node, file: String) throws -> [Mount] {

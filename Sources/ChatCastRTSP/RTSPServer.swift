@@ -44,6 +44,12 @@ public final class RTSPServer: @unchecked Sendable {
         /// beyond the queue waited for TCP to retry (1, 3, then 7 s). Capped by the system
         /// (net.core.somaxconn).
         public var listenBacklog: Int32 = 1024
+        /// Where live rooms are recorded (nil: nowhere), which ones (nil: all), and when a
+        /// file is cut (seconds; bytes, 0 for no limit).
+        public var recordDirectory: String?
+        public var recordedRooms: Set<String>?
+        public var recordSegmentSeconds = 3600
+        public var recordSegmentBytes = 0
         public init() {}
     }
 
@@ -66,6 +72,8 @@ public final class RTSPServer: @unchecked Sendable {
     /// A viewer starts or resumes a room: its publisher should send a key frame now (1.22's
     /// rtspclientsink ignores the RTCP request; ChatCast publishers take it over chat).
     public var onKeyFrameWanted: (@Sendable (String) -> Void)?
+    /// A room's recording could not start (room, reason); the room still plays.
+    public var onRecordingFailed: (@Sendable (String, String) -> Void)?
 
     public let settings: Settings
     private let server: UnsafeMutablePointer<GstRTSPServer>
@@ -132,6 +140,11 @@ public final class RTSPServer: @unchecked Sendable {
         removeMount(path)
     }
 
+    /// The files `room`'s current recording has begun.
+    public func recordedFiles(room: String) -> [String] {
+        lock.withLock { rooms["/" + room] }?.recordedFiles ?? []
+    }
+
     /// Rooms with a live publisher and what has reached each.
     public var liveRooms: [(room: String, accessUnits: Int, bytes: Int)] {
         lock.withLock { Array(rooms.values) }.filter(\.isLive).map { ($0.room, $0.counters.accessUnits, $0.counters.bytes) }
@@ -170,6 +183,8 @@ public final class RTSPServer: @unchecked Sendable {
     /// Closes every client and stops the main loop; the object can be dropped afterwards.
     public func stop() {
         guard thread != nil else { return }
+        // Recordings end with their index and duration written.
+        for room in lock.withLock({ Array(rooms.values) }) { room.finishRecording() }
         for id in sources {
             if let source = g_main_context_find_source_by_id(context, id) { g_source_destroy(source) }
         }
@@ -191,9 +206,29 @@ public final class RTSPServer: @unchecked Sendable {
 
     // MARK: rooms
 
-    private static let announceHook: CGstRTSPAnnounceHook = { ctx, path, data in
+    private static let announceHook: CGstRTSPAnnounceHook = { ctx, path, reason, data in
         guard let data, let path else { return GST_RTSP_STS_INTERNAL_SERVER_ERROR }
-        return Unmanaged<RTSPServer>.fromOpaque(data).takeUnretainedValue().announce(path: String(cString: path), ctx: ctx)
+        let server = Unmanaged<RTSPServer>.fromOpaque(data).takeUnretainedValue()
+        switch server.announce(path: String(cString: path), ctx: ctx) {
+        case let .success(status): return status
+        case let .failure(refusal):
+            reason?.pointee = g_strdup(refusal.reason)
+            return GstRTSPStatusCode(rawValue: UInt32(refusal.status))
+        }
+    }
+
+    /// The tracks an ANNOUNCE offers (its SDP body).
+    private static func offeredTracks(_ ctx: UnsafeMutablePointer<GstRTSPContext>?) -> [TrackPlan.Offered]? {
+        var tracks = [CGstSDPTrack](repeating: CGstSDPTrack(), count: 16)
+        let count = Int(cgst_rtsp_announced_tracks(ctx, &tracks, Int32(tracks.count)))
+        guard count >= 0 else { return nil }
+        guard count <= tracks.count else { return Array(repeating: TrackPlan.Offered(media: "", encoding: "", clockRate: 0), count: count) }
+        return tracks.prefix(count).map { track in
+            var track = track
+            let media = withUnsafeBytes(of: &track.media) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let encoding = withUnsafeBytes(of: &track.encoding) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            return TrackPlan.Offered(media: media, encoding: encoding, clockRate: Int(track.clock_rate))
+        }
     }
 
     private static let playHook: CGstRTSPPlayHook = { ctx, path, data in
@@ -211,9 +246,17 @@ public final class RTSPServer: @unchecked Sendable {
         return String(name)
     }
 
-    private func announce(path: String, ctx: UnsafeMutablePointer<GstRTSPContext>?) -> GstRTSPStatusCode {
-        if lock.withLock({ playOnlyPaths.contains(path) }) { return GST_RTSP_STS_METHOD_NOT_ALLOWED }
-        guard Self.roomName(ofPath: path) != nil else { return GST_RTSP_STS_NOT_FOUND }
+    private func announce(path: String, ctx: UnsafeMutablePointer<GstRTSPContext>?) -> Result<GstRTSPStatusCode, TrackPlan.Refusal> {
+        if lock.withLock({ playOnlyPaths.contains(path) }) { return .success(GST_RTSP_STS_METHOD_NOT_ALLOWED) }
+        guard Self.roomName(ofPath: path) != nil else { return .success(GST_RTSP_STS_NOT_FOUND) }
+        guard let offered = Self.offeredTracks(ctx) else {
+            return .failure(TrackPlan.Refusal(status: 400, reason: "Bad Request: ANNOUNCE needs an SDP body"))
+        }
+        let plan: TrackPlan
+        switch TrackPlan.make(offered: offered) {
+        case let .success(made): plan = made
+        case let .failure(refusal): return .failure(refusal)
+        }
         let (bridge, pruned): (RoomBridge?, [RoomBridge]) = lock.withLock {
             if let existing = rooms[path] { return (existing, []) }
             // ANNOUNCEs come before authentication: rooms nobody has fed for a minute are
@@ -221,20 +264,26 @@ public final class RTSPServer: @unchecked Sendable {
             let idle = rooms.values.filter { !$0.hasPublisher && !$0.isLive && $0.announcedAt.timeIntervalSinceNow < -60 }
             for room in idle { rooms.removeValue(forKey: room.path) }
             guard rooms.count < settings.maxRooms else { return (nil, idle) }
-            let created = RoomBridge(path: path, context: context)
+            let created = RoomBridge(path: path)
+            if let directory = settings.recordDirectory, settings.recordedRooms?.contains(created.room) ?? true {
+                created.recording = RoomRecorder.Settings(directory: directory, segmentSeconds: settings.recordSegmentSeconds,
+                                                          segmentBytes: settings.recordSegmentBytes)
+                created.onRecordingFailed = { [weak self] bridge, error in self?.onRecordingFailed?(bridge.room, "\(error)") }
+            }
             rooms[path] = created
             return (created, idle)
         }
         for room in pruned { removeMount(CGST_RTSP_RECORD_PREFIX + room.path) }
-        guard let bridge else { return GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH }
+        guard let bridge else { return .success(GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH) }
         bridge.announcedAt = Date()
-        if bridge.hasPublisher { return GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE }
+        if bridge.hasPublisher { return .success(GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE) }
         if let uri = ctx?.pointee.uri, let text = gst_rtsp_url_get_request_uri(uri) {
             bridge.publishedURL = publicURL(requested: String(cString: text), path: path)
             g_free(text)
         }
-        ensureRecordMount(for: bridge)
-        return GST_RTSP_STS_OK
+        bridge.trackPlan = plan
+        mountRecord(for: bridge, plan: plan)
+        return .success(GST_RTSP_STS_OK)
     }
 
     /// The URL viewers should use: the bound address unless it is a wildcard, then the host
@@ -255,27 +304,25 @@ public final class RTSPServer: @unchecked Sendable {
         case .unsupported: return GST_RTSP_STS_HEADER_FIELD_NOT_VALID_FOR_RESOURCE
         case .accepted: break
         }
-        // Shared media: a viewer that starts or resumes mid-GOP needs the next IDR. Asked of
-        // the publisher; 1.22's rtspclientsink does not answer (measured: the next natural
-        // IDR comes), so publishers keep GOPs short (the presets: 1 s).
+        // A viewer that resumes starts again at a key frame newer than what it has: asked of
+        // the publisher, so it comes soon (1.22's rtspclientsink does not answer the RTCP
+        // request; ChatCast publishers take it over chat), and it brings a starting viewer
+        // closer to live.
         let room = lock.withLock { rooms.first { path == $0.key || path.hasPrefix($0.key + "/") }?.value }
         room?.requestKeyUnit()
         if let room { onKeyFrameWanted?(room.room) }
-        if let media = ctx?.pointee.media { room?.keepUp(media) }
         return GST_RTSP_STS_OK
     }
 
-    private func ensureRecordMount(for bridge: RoomBridge) {
+    /// The room's RECORD mount, built for what this ANNOUNCE offers (the depayloaders must
+    /// match the SDP's tracks one by one).
+    private func mountRecord(for bridge: RoomBridge, plan: TrackPlan) {
         let recordPath = CGST_RTSP_RECORD_PREFIX + bridge.path
         let mounts = gst_rtsp_server_get_mount_points(server)!
         defer { g_object_unref(mounts) }
-        var matched: gint = 0
-        if let existing = gst_rtsp_mount_points_match(mounts, recordPath, &matched) {
-            g_object_unref(existing)
-            if Int(matched) == recordPath.utf8.count { return }
-        }
+        gst_rtsp_mount_points_remove_factory(mounts, recordPath)
         let roles = settings.publisher == nil ? ["viewer", "publisher"] : ["publisher"]
-        let factory = makeFactory(launch: RoomBridge.recordLaunch, roles: roles)
+        let factory = makeFactory(launch: plan.recordLaunch, roles: roles)
         if settings.publisher != nil { cgst_rtsp_factory_challenge(factory, "viewer") }
         gst_rtsp_media_factory_set_transport_mode(factory, GST_RTSP_TRANSPORT_MODE_RECORD)
         gst_rtsp_media_factory_set_latency(factory, settings.recordLatencyMs)
@@ -298,8 +345,10 @@ public final class RTSPServer: @unchecked Sendable {
 
     /// The publisher's first access unit: viewers may now DESCRIBE the room.
     private func roomWentLive(_ bridge: RoomBridge) {
-        let factory = makeFactory(launch: RoomBridge.playLaunch, roles: ["viewer", "publisher"])
-        gst_rtsp_media_factory_set_shared(factory, 1)
+        guard let plan = bridge.trackPlan else { return }
+        // A media per viewer: each starts at a key frame of its own (see RoomBridge).
+        let factory = makeFactory(launch: plan.playLaunch, roles: ["viewer", "publisher"])
+        gst_rtsp_media_factory_set_shared(factory, 0)
         _ = cgst_signal_connect(factory, "media-configure", unsafeBitCast(RTSPServer.playConfigured, to: GCallback.self),
                                 Unmanaged.passUnretained(bridge).toOpaque())
         addFactory(factory, at: bridge.path)

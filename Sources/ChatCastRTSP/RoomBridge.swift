@@ -3,52 +3,53 @@ import CGstRTSPGlue
 import CGstRTSPServer
 import Foundation
 
-/// One room's published stream carried, in process, from its RECORD media to the PLAY media
-/// that viewers of the same path share (gst-rtsp-server does not do this by itself): H.264
-/// access units leave the RECORD pipeline's appsink and enter the PLAY pipeline's appsrc,
-/// retimed from one pipeline's running time to the other's.
+/// One room's published stream carried, in process, from its RECORD media to its viewers'
+/// PLAY media (gst-rtsp-server does not do this by itself): each track's buffers leave the
+/// RECORD pipeline's appsink `trackN` and enter every PLAY pipeline's appsrc `srcN`,
+/// carrying clock times that each PLAY media turns into its running time (`PlayGate`).
+/// Each viewer has a media of its own, started at the room's latest key frame with the
+/// frames since (a picture at once, whatever the publisher's GOP, decodable by any player,
+/// with the publisher's own timing), and started again at a key frame when it resumes.
 final class RoomBridge: @unchecked Sendable {
-    /// The RECORD side's pipeline: whatever the publisher's depayloader gives, as access units.
-    static let recordLaunch = "( rtph264depay name=depay0 ! h264parse ! video/x-h264,stream-format=byte-stream,alignment=au "
-        + "! appsink name=bridge sync=false max-buffers=120 )"
-    /// The PLAY side's: SPS/PPS before every key frame, so a viewer can start at any IDR.
-    static let playLaunch = "( appsrc name=src is-live=true format=time max-bytes=4000000 "
-        + "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
-
     typealias Element = UnsafeMutablePointer<GstElement>
 
     let path: String
-    /// Runs (off the server's thread) when the first access unit arrives, and when the
-    /// publisher's media is gone.
+    /// Runs (off the server's thread) when the room can be watched (the publisher's first key
+    /// frame, or first buffer without video), and when the publisher's media is gone.
     var onLive: (@Sendable (RoomBridge) -> Void)?
     var onEnded: (@Sendable (RoomBridge) -> Void)?
     /// The URL the publisher used (for the room's topic).
     var publishedURL = ""
+    /// Where and how the room is recorded while live (nil: not recorded).
+    var recording: RoomRecorder.Settings?
+    /// Runs when a recording cannot start (the room still plays).
+    var onRecordingFailed: (@Sendable (RoomBridge, Error) -> Void)?
     /// When an ANNOUNCE last named this room (rooms nobody feeds are pruned after a while).
     var announcedAt = Date()
 
     private let lock = NSLock()
+    /// What the current (or next) publisher's ANNOUNCE offered.
+    private var plan: TrackPlan?
     private var recordMedia: UnsafeMutablePointer<GstRTSPMedia>?
-    private var recordSink: Element?
-    private var sources: [Element] = []
-    private var caps: UnsafeMutablePointer<GstCaps>?
+    private var recordSinks: [Element] = []
+    private var caps: [UnsafeMutablePointer<GstCaps>?] = []
+    /// The video since its latest key frame (parameter sets in band), and each audio track's
+    /// buffers since then: a viewer starts with them, sound and picture from the same moment.
     private var gop: [UnsafeMutablePointer<GstBuffer>] = []
+    private var audioSinceKey: [Int: [UnsafeMutablePointer<GstBuffer>]] = [:]
+    private var medias: [PlayMedia] = []
+    private var recorder: RoomRecorder?
     private var live = false
     private(set) var accessUnits = 0
     private(set) var bytes = 0
 
-    /// The RTSP server's main-loop context (where PLAY media are anchored).
-    private let context: OpaquePointer
-    private var anchors: [MediaAnchor] = []
-
-    init(path: String, context: OpaquePointer) {
+    init(path: String) {
         self.path = path
-        self.context = context
     }
 
     var room: String { String(path.dropFirst()) }
 
-    /// True from the publisher's first access unit until its media is gone.
+    /// True from the publisher's first key frame until its media is gone.
     var isLive: Bool { lock.withLock { live } }
 
     /// True while a publisher's RECORD media feeds this room.
@@ -56,40 +57,70 @@ final class RoomBridge: @unchecked Sendable {
 
     var counters: (accessUnits: Int, bytes: Int) { lock.withLock { (accessUnits, bytes) } }
 
+    /// The tracks the next RECORD media is built for (set at ANNOUNCE).
+    var trackPlan: TrackPlan? {
+        get { lock.withLock { plan } }
+        set { lock.withLock { plan = newValue } }
+    }
+
     // MARK: RECORD side
 
-    /// A publisher's media was built: take its appsink. Returns false (and leaves the media
+    /// A publisher's media was built: take its appsinks. Returns false (and leaves the media
     /// alone) when another publisher already feeds the room.
     func attachRecord(_ media: UnsafeMutablePointer<GstRTSPMedia>) -> Bool {
         guard let bin = gst_rtsp_media_get_element(media) else { return false }
         defer { gst_object_unref(bin) }
-        guard let sink = gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "bridge") else {
-            return false
-        }
+        let trackCount = lock.withLock { plan?.codecs.count ?? 0 }
+        let sinks = (0..<trackCount).compactMap { gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "track\($0)") }
         let taken = lock.withLock { () -> Bool in
-            guard recordMedia == nil else { return false }
+            guard recordMedia == nil, sinks.count == trackCount, trackCount > 0 else { return false }
             recordMedia = media
-            recordSink = sink
+            recordSinks = sinks
+            caps = Array(repeating: nil, count: trackCount)
             return true
         }
         guard taken else {
-            gst_object_unref(sink)
+            sinks.forEach { gst_object_unref($0) }
             return false
         }
-        var callbacks = GstAppSinkCallbacks()
-        callbacks.new_sample = { appsink, data in
-            let bridge = Unmanaged<RoomBridge>.fromOpaque(data!).takeUnretainedValue()
-            guard let sample = gst_app_sink_pull_sample(appsink) else { return GST_FLOW_EOS }
-            defer { gst_mini_object_unref(UnsafeMutableRawPointer(sample).assumingMemoryBound(to: GstMiniObject.self)) }
-            bridge.forward(sample)
-            return GST_FLOW_OK
-        }
-        sink.withMemoryRebound(to: GstAppSink.self, capacity: 1) {
-            gst_app_sink_set_callbacks($0, &callbacks, Unmanaged.passUnretained(self).toOpaque(), nil)
+        for (index, sink) in sinks.enumerated() {
+            var callbacks = GstAppSinkCallbacks()
+            callbacks.new_sample = { appsink, data in
+                let tap = Unmanaged<TrackTap>.fromOpaque(data!).takeUnretainedValue()
+                guard let sample = gst_app_sink_pull_sample(appsink) else { return GST_FLOW_EOS }
+                defer { gst_mini_object_unref(UnsafeMutableRawPointer(sample).assumingMemoryBound(to: GstMiniObject.self)) }
+                tap.bridge.forward(sample, track: tap.track)
+                return GST_FLOW_OK
+            }
+            let tap = Unmanaged.passRetained(TrackTap(bridge: self, track: index)).toOpaque()
+            sink.withMemoryRebound(to: GstAppSink.self, capacity: 1) {
+                gst_app_sink_set_callbacks($0, &callbacks, tap, { Unmanaged<TrackTap>.fromOpaque($0!).release() })
+            }
         }
         _ = cgst_signal_connect(media, "unprepared", unsafeBitCast(RoomBridge.recordUnprepared, to: GCallback.self),
                                 Unmanaged.passUnretained(self).toOpaque())
+        if let pipeline = gst_object_get_parent(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstObject.self)) {
+            _ = cgst_signal_connect(pipeline, "deep-element-added", unsafeBitCast(RoomBridge.recordElementAdded, to: GCallback.self), nil)
+            gst_object_unref(pipeline)
+        }
         return true
+    }
+
+    /// The publisher's timestamps as it sent them: the jitter buffer's default (slave) mode
+    /// dates frames by their arrival, whose jitter reorders B-frames (a frame displayed
+    /// before the one decoded ahead of it) and makes players complain. RTP times only.
+    private static let recordElementAdded: @convention(c) (gpointer?, gpointer?, gpointer?, gpointer?) -> Void = { _, _, element, _ in
+        guard let element else { return }
+        let object = element.assumingMemoryBound(to: GObject.self)
+        guard let factory = gst_element_get_factory(element.assumingMemoryBound(to: GstElement.self)),
+              let name = gst_object_get_name(UnsafeMutableRawPointer(factory).assumingMemoryBound(to: GstObject.self)) else { return }
+        defer { g_free(name) }
+        guard String(cString: name) == "rtpbin" else { return }
+        var mode = GValue()
+        g_value_init(&mode, g_type_from_name("RTPJitterBufferMode"))
+        g_value_set_enum(&mode, 0)  // none: RTP timestamps only
+        g_object_set_property(object, "buffer-mode", &mode)
+        g_value_unset(&mode)
     }
 
     private static let recordUnprepared: @convention(c) (UnsafeMutablePointer<GstRTSPMedia>?, gpointer?) -> Void = { media, data in
@@ -97,74 +128,145 @@ final class RoomBridge: @unchecked Sendable {
     }
 
     private func publisherGone(_ media: UnsafeMutablePointer<GstRTSPMedia>?) {
-        let (wasLive, sink, ending, anchored) = lock.withLock { () -> (Bool, Element?, [Element], [MediaAnchor]) in
-            guard media == recordMedia else { return (false, nil, [], []) }
-            let result = (live, recordSink, sources, anchors)
-            anchors = []
-            recordMedia = nil
-            recordSink = nil
-            live = false
-            if let caps { gst_mini_object_unref(UnsafeMutableRawPointer(caps).assumingMemoryBound(to: GstMiniObject.self)) }
-            caps = nil
-            gop.forEach(unref)
+        let (wasLive, sinks, dropped, recorded) = lock.withLock { () -> (Bool, [Element], [UnsafeMutablePointer<GstBuffer>], RoomRecorder?) in
+            guard media == recordMedia else { return (false, [], [], nil) }
+            defer { recorder = nil }
+            // Viewers still attached see the end of the stream rather than a stall.
+            medias.forEach { $0.end() }
+            let result = (live, recordSinks, gop + audioSinceKey.values.joined(), recorder)
             gop = []
+            audioSinceKey = [:]
+            recordMedia = nil
+            recordSinks = []
+            live = false
+            caps.compactMap { $0 }.forEach { gst_mini_object_unref(UnsafeMutableRawPointer($0).assumingMemoryBound(to: GstMiniObject.self)) }
+            caps = []
             return result
         }
-        if let sink { gst_object_unref(sink) }
-        // Viewers still attached see the end of the stream rather than a stall.
-        for source in ending { source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { _ = gst_app_src_end_of_stream($0) } }
-        for anchor in anchored { anchor.release() }
+        sinks.forEach { gst_object_unref($0) }
+        dropped.forEach(unref)
+        if let recorded { DispatchQueue.global().async { recorded.finish() } }
         if wasLive { onEnded?(self) }
     }
 
-    private func forward(_ sample: OpaquePointer) {
+    private func forward(_ sample: OpaquePointer, track: Int) {
         guard let buffer = gst_sample_get_buffer(sample), let carrier = gst_buffer_copy(buffer) else { return }
         defer { unref(carrier) }
         let size = Int(gst_buffer_get_size(buffer))
         let isKey = buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
         var becameLive = false
         var dropped: [UnsafeMutablePointer<GstBuffer>] = []
-        let targets = lock.withLock { () -> [Element] in
-            if caps == nil, let sampleCaps = gst_sample_get_caps(sample) {
-                caps = gst_caps_copy(sampleCaps)
+        lock.withLock {
+            guard track < recordSinks.count else { return }
+            if caps[track] == nil, let sampleCaps = gst_sample_get_caps(sample) {
+                caps[track] = gst_caps_copy(sampleCaps)
             }
-            if !live {
+            let videoTrack = plan?.videoTrack
+            if !live && (videoTrack == nil || (track == videoTrack && isKey)) {
                 live = true
                 becameLive = true
             }
-            accessUnits += 1
+            if track == videoTrack {
+                accessUnits += 1
+            }
             bytes += size
-            guard let recordSink else { return [] }
-            // One carrier per access unit, shared by reference by every PLAY appsrc. Clock
-            // times travel in the offset fields; the PLAY side turns them into its running
-            // time as the buffer leaves its appsrc (`retime`), once that pipeline is PLAYING
-            // and its base time is known. Without timestamps appsrc never waits.
-            let recordBase = gst_element_get_base_time(recordSink)
+            // Clock times travel in the offset fields; each PLAY media turns them into its
+            // running time as the buffer leaves its appsrc (`PlayGate`).
+            let recordBase = gst_element_get_base_time(recordSinks[track])
             carrier.pointee.offset = Self.absolute(buffer.pointee.pts, base: recordBase)
             carrier.pointee.offset_end = Self.absolute(buffer.pointee.dts, base: recordBase)
             carrier.pointee.pts = GstClockTime.max
             carrier.pointee.dts = GstClockTime.max
-            // The access units since the last key frame: a PLAY media that starts gets them
-            // at once, so it prepares without waiting for the publisher (whose TCP data may
-            // come through a server thread that this very DESCRIBE blocks) and its viewers
-            // decode at once. Only a run that starts at a key frame is kept.
-            if isKey || gop.count >= Self.gopLimit {
-                dropped = gop
-                gop = []
+            if track == videoTrack {
+                // Only a run that starts at a key frame is kept, and not an endless one.
+                if isKey || gop.count >= Self.gopLimit {
+                    dropped = gop
+                    gop = []
+                    let start = isKey ? carrier.pointee.offset : GstClockTime.max
+                    for (audio, buffers) in audioSinceKey {
+                        let (older, newer) = (buffers.filter { $0.pointee.offset < start }, buffers.filter { $0.pointee.offset >= start })
+                        dropped += older
+                        audioSinceKey[audio] = newer
+                    }
+                }
+                if isKey || !gop.isEmpty { gop.append(gst_buffer_ref(carrier)) }
+            } else if !gop.isEmpty {
+                audioSinceKey[track, default: []].append(gst_buffer_ref(carrier))
+                if audioSinceKey[track]!.count > Self.gopLimit * 4 { dropped.append(audioSinceKey[track]!.removeFirst()) }
             }
-            if isKey || !gop.isEmpty { gop.append(gst_buffer_ref(carrier)) }
-            return sources
+            // One carrier per buffer, shared by reference by every PLAY appsrc; pushed under the
+            // lock so that it never overtakes what the pacer releases.
+            for media in medias { media.offer(carrier, track: track) }
+            recorder?.offer(carrier, track: track, isKey: isKey)
         }
         dropped.forEach(unref)
-        if becameLive { onLive?(self) }
-        for source in targets { push(carrier, to: source) }
+        if becameLive {
+            startRecording()
+            onLive?(self)
+        }
     }
 
+    /// The room just went live: its recording starts from the cached runs.
+    private func startRecording() {
+        guard let recording, let plan = trackPlan else { return }
+        let made: RoomRecorder
+        do {
+            made = try RoomRecorder(room: room, plan: plan, caps: lock.withLock { caps }, settings: recording)
+        } catch {
+            onRecordingFailed?(self, error)
+            return
+        }
+        lock.withLock {
+            guard recordMedia != nil else { return }
+            recorder = made
+            for (track, run) in cachedRuns() {
+                for buffer in run {
+                    made.offer(buffer, track: track, isKey: buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0)
+                }
+            }
+        }
+    }
+
+    /// Ends the room's recording now, its files finished (the server is stopping).
+    func finishRecording() {
+        let recorded = lock.withLock { () -> RoomRecorder? in
+            defer { recorder = nil }
+            return recorder
+        }
+        recorded?.finish()
+    }
+
+    /// The files of the current recording so far.
+    var recordedFiles: [String] { lock.withLock { recorder?.recordedFiles ?? [] } }
+
+    /// The runs a viewer starts with, by track (lock held).
+    private func cachedRuns() -> [Int: [UnsafeMutablePointer<GstBuffer>]] {
+        var runs = audioSinceKey
+        if let video = plan?.videoTrack { runs[video] = gop }
+        return runs
+    }
+
+    /// Releases what starting viewers are due, every 10 ms while the room has viewers.
+    private var pacer: DispatchSourceTimer?
+
+    private func pacing(_ on: Bool) {
+        if on, pacer == nil {
+            let timer = DispatchSource.makeTimerSource(queue: .global())
+            timer.schedule(deadline: .now(), repeating: .milliseconds(10))
+            timer.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.withLock { self.medias.forEach { $0.release() } }
+            }
+            timer.resume()
+            pacer = timer
+        } else if !on, let timer = pacer {
+            timer.cancel()
+            pacer = nil
+        }
+    }
+
+    /// A GOP longer than this is not kept (viewers then start at the next key frame).
     private static let gopLimit = 300
-
-    private func push(_ buffer: UnsafeMutablePointer<GstBuffer>, to source: Element) {
-        source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { _ = gst_app_src_push_buffer($0, gst_buffer_ref(buffer)) }
-    }
 
     private func unref(_ buffer: UnsafeMutablePointer<GstBuffer>) {
         gst_mini_object_unref(UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: GstMiniObject.self))
@@ -174,21 +276,35 @@ final class RoomBridge: @unchecked Sendable {
         time == GstClockTime.max ? time : time &+ base
     }
 
-    /// On the PLAY appsrc's pad: clock times (offset fields) → this pipeline's running time.
-    /// The cached GOP was captured before this pipeline started, so its times fall before
-    /// zero: each buffer gets at least 1 ms more than the one before, keeping timestamps
-    /// strictly increasing (payloaders, decoders and ffmpeg expect that) while the viewer
-    /// runs through the cached frames at once.
-    private static let retime: GstPadProbeCallback = { pad, info, data in
+    /// On a PLAY video appsrc's pad: clock times (offset fields) → this media's running time,
+    /// video held back until a key frame (`PlayGate`).
+    private static let retimeVideo: GstPadProbeCallback = { pad, info, data in
+        retime(pad, info, data) { gate, buffer, base in
+            let isKey = buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
+            return gate.video(pts: buffer.pointee.offset, dts: buffer.pointee.offset_end, isKey: isKey, base: base)
+        }
+    }
+
+    private static let retimeAudio: GstPadProbeCallback = { pad, info, data in
+        retime(pad, info, data) { gate, buffer, base in
+            gate.audio(pts: buffer.pointee.offset, dts: buffer.pointee.offset_end, base: base)
+        }
+    }
+
+    private static func retime(_ pad: UnsafeMutablePointer<GstPad>?, _ info: UnsafeMutablePointer<GstPadProbeInfo>?, _ data: gpointer?,
+                               _ times: (PlayGate, UnsafeMutablePointer<GstBuffer>, GstClockTime) -> (pts: GstClockTime, dts: GstClockTime)?)
+        -> GstPadProbeReturn {
         guard let info, let payload = info.pointee.data, let data else { return GST_PAD_PROBE_OK }
-        let clock = Unmanaged<RetimeClock>.fromOpaque(data).takeUnretainedValue()
+        let gate = Unmanaged<PlayGate>.fromOpaque(data).takeUnretainedValue()
         let element = gst_pad_get_parent_element(pad)
         defer { if let element { gst_object_unref(element) } }
         let base = element.map { gst_element_get_base_time($0) } ?? 0
         let writable = gst_mini_object_make_writable(payload.assumingMemoryBound(to: GstMiniObject.self))!
         info.pointee.data = UnsafeMutableRawPointer(writable)
         let buffer = UnsafeMutableRawPointer(writable).assumingMemoryBound(to: GstBuffer.self)
-        (buffer.pointee.pts, buffer.pointee.dts) = clock.running(pts: buffer.pointee.offset, dts: buffer.pointee.offset_end, base: base)
+        guard let running = times(gate, buffer, base) else { return GST_PAD_PROBE_DROP }
+        buffer.pointee.pts = running.pts
+        buffer.pointee.dts = running.dts
         buffer.pointee.offset = guint64.max
         buffer.pointee.offset_end = guint64.max
         return GST_PAD_PROBE_OK
@@ -197,11 +313,13 @@ final class RoomBridge: @unchecked Sendable {
     /// Asks the publisher for a key frame (an upstream force-key-unit event into the RECORD
     /// pipeline; only publishers that honour RTCP feedback could answer it).
     func requestKeyUnit() {
-        let sink = lock.withLock { recordSink.flatMap { gst_object_ref($0) } }
+        let sink = lock.withLock { () -> Element? in
+            guard let video = plan?.videoTrack, video < recordSinks.count else { return nil }
+            return gst_object_ref(recordSinks[video]).map { $0.assumingMemoryBound(to: GstElement.self) }
+        }
         guard let sink else { return }
         defer { gst_object_unref(sink) }
-        let element = UnsafeMutableRawPointer(sink).assumingMemoryBound(to: GstElement.self)
-        guard let pad = gst_element_get_static_pad(element, "sink") else { return }
+        guard let pad = gst_element_get_static_pad(sink, "sink") else { return }
         defer { gst_object_unref(pad) }
         if let event = gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 1, 0) {
             _ = gst_pad_push_event(pad, event)
@@ -210,60 +328,85 @@ final class RoomBridge: @unchecked Sendable {
 
     // MARK: PLAY side
 
-    /// The viewers' shared media was built: feed its appsrc for as long as the media exists.
-    /// 1.22 can prepare a shared media again after "unprepared" (a viewer arriving as the
-    /// last one leaves) without configuring it again, so the source stays until the media
-    /// is finalised; pushing into a stopped appsrc just drops the buffer.
+    /// How far back a PLAY pipeline's time starts: the clock times of a whole cached GOP map
+    /// to positive running times.
+    private static let playTimeOrigin: GstClockTime = 30_000_000_000
+
+    /// A viewer's media was built: feed its appsrcs for as long as the media exists, starting
+    /// with the cached GOP. Pushing into a stopped appsrc drops the buffer.
     func attachPlay(_ media: UnsafeMutablePointer<GstRTSPMedia>) {
         guard let bin = gst_rtsp_media_get_element(media) else { return }
         defer { gst_object_unref(bin) }
-        guard let source = gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "src") else { return }
-        if let pad = gst_element_get_static_pad(source, "src") {
-            _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, RoomBridge.retime, Unmanaged.passRetained(RetimeClock()).toOpaque(),
-                                  { Unmanaged<RetimeClock>.fromOpaque($0!).release() })
+        let codecs = lock.withLock { plan?.codecs ?? [] }
+        let sources: [Element?] = codecs.indices.map {
+            gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "src\($0)")
+        }
+        startTimeEarlier(bin)
+        let playMedia = PlayMedia(media: media, sources: sources, videoTrack: codecs.firstIndex(where: \.isVideo))
+        for (index, source) in sources.enumerated() {
+            guard let source, let pad = gst_element_get_static_pad(source, "src") else { continue }
+            _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, codecs[index].isVideo ? RoomBridge.retimeVideo : RoomBridge.retimeAudio,
+                                  Unmanaged.passRetained(playMedia.gate).toOpaque(), { Unmanaged<PlayGate>.fromOpaque($0!).release() })
             gst_object_unref(pad)
         }
         lock.withLock {
-            if let caps {
-                source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { gst_app_src_set_caps($0, caps) }
+            for (index, source) in sources.enumerated() {
+                if let source, index < caps.count, let caps = caps[index] {
+                    source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { gst_app_src_set_caps($0, caps) }
+                }
             }
-            sources.append(source)
-            // In order: the cached run first, then whatever `forward` pushes next.
-            for buffer in gop { push(buffer, to: source) }
+            medias.append(playMedia)
+            // In order: the cached runs first, then whatever `forward` offers next.
+            playMedia.start(with: cachedRuns())
+            pacing(true)
         }
-        let detach = PlayDetach(bridge: self, source: source)
+        let detach = PlayDetach(bridge: self, media: playMedia)
         g_object_weak_ref(UnsafeMutableRawPointer(media).assumingMemoryBound(to: GObject.self), { data, _ in
             Unmanaged<PlayDetach>.fromOpaque(data!).takeRetainedValue().mediaGone()
         }, Unmanaged.passRetained(detach).toOpaque())
     }
 
-    /// A viewer PLAYs `media` (complete by now: SETUP came first): from now on it stays up
-    /// while the room is live, watched or not.
-    func keepUp(_ media: UnsafeMutablePointer<GstRTSPMedia>) {
-        let anchor: MediaAnchor? = lock.withLock {
-            guard recordMedia != nil, !anchors.contains(where: { $0.media == media }) else { return nil }
-            let anchor = MediaAnchor(media: media, context: context)
-            anchors.append(anchor)
-            return anchor
-        }
-        anchor?.anchor()
+    /// The PLAY pipeline's time starts `playTimeOrigin` before now and stays there (no new base
+    /// time at PLAYING, nor after a pause), so the clock times this bridge carries map to
+    /// running times by a plain shift: nothing just captured is early, nothing is negative.
+    private func startTimeEarlier(_ bin: Element) {
+        guard let parent = gst_object_get_parent(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstObject.self)) else { return }
+        defer { gst_object_unref(parent) }
+        let pipeline = UnsafeMutableRawPointer(parent).assumingMemoryBound(to: GstElement.self)
+        let clock = gst_system_clock_obtain()!
+        defer { gst_object_unref(clock) }
+        pipeline.withMemoryRebound(to: GstPipeline.self, capacity: 1) { gst_pipeline_use_clock($0, clock) }
+        gst_element_set_start_time(pipeline, GstClockTime.max)
+        let now = gst_clock_get_time(clock)
+        gst_element_set_base_time(pipeline, now > Self.playTimeOrigin ? now - Self.playTimeOrigin : 0)
     }
 
-    fileprivate func forget(_ source: Element) {
+    fileprivate func forget(_ media: PlayMedia) {
         lock.withLock {
-            sources.removeAll { $0 == source }
+            medias.removeAll { $0 === media }
+            if medias.isEmpty { pacing(false) }
         }
-        gst_object_unref(source)
+        media.sources.compactMap { $0 }.forEach { gst_object_unref($0) }
     }
 }
 
-/// One PLAY media's appsrc, dropped from its bridge when the media is finalised.
+/// One RECORD appsink's track number, for its callback.
+private final class TrackTap {
+    let bridge: RoomBridge
+    let track: Int
+    init(bridge: RoomBridge, track: Int) {
+        self.bridge = bridge
+        self.track = track
+    }
+}
+
+/// Drops a PLAY media's sources from its bridge when the media is finalised.
 private final class PlayDetach {
     let bridge: RoomBridge
-    let source: RoomBridge.Element
-    init(bridge: RoomBridge, source: RoomBridge.Element) {
+    let media: PlayMedia
+    init(bridge: RoomBridge, media: PlayMedia) {
         self.bridge = bridge
-        self.source = source
+        self.media = media
     }
-    func mediaGone() { bridge.forget(source) }
+    func mediaGone() { bridge.forget(media) }
 }

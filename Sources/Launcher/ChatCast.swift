@@ -6,4 +6,9 @@ struct ChatCast: ParsableCommand {
         commandName: "chatcast",
         abstract: "Live video with chat and object detection.",
         subcommands: [Serve.self, Publish.self, Play.self, Relay.self, Demo.self, Chat.self, Presets.self, Detect.self])
+
+    static func main() {
+        PluginSearch.exportPluginPath(executable: CommandLine.arguments[0])
+        main(nil)
+    }
 }

@@ -75,7 +75,7 @@ struct Demo: ParsableCommand {
         }
 
         // "Play Video": the viewer knows only the room; the chat server gives the URL.
-        guard let url = RoomTopic.streamURL(server: ircURL, room: "lobby", timeout: min(20, duration)) else {
+        guard case let .success(url) = RoomTopic.streamURL(server: ircURL, room: "lobby", timeout: min(20, duration)) else {
             Terminal.error("the demo stream did not go live")
             throw ExitCode.failure
         }

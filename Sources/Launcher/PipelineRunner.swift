@@ -19,9 +19,16 @@ final class PipelineRunner {
         if let error {
             defer { g_error_free(error) }
             if let element { gst_object_unref(element) }
-            throw ParseError(description: "cannot build the pipeline: \(String(cString: error.pointee.message))")
+            let message = String(cString: error.pointee.message)
+            if let missing = Self.ourMissingElement(message) { throw ParseError(description: PluginSearch.missing(element: missing)) }
+            throw ParseError(description: "cannot build the pipeline: \(message)")
         }
         pipeline = element!
+    }
+
+    /// Ours among the elements a parse error says are missing ("no element \"chatparse\"").
+    private static func ourMissingElement(_ message: String) -> String? {
+        ["chatparse", "chatinject", "chatsink", "chatoverlay", "swiftyolo", "yolooverlay"].first { message.contains("no element \"\($0)\"") }
     }
 
     deinit {

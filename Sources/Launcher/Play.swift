@@ -8,7 +8,7 @@ import Foundation
 struct Play: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Play a room's stream with its detections and chat.")
 
-    @Argument(help: "rtsp:// URL to play (or give --room).")
+    @Argument(help: "rtsp:// URL or a recording (Matroska, MP4, MPEG-TS file) to play (or give --room).")
     var url: String?
 
     @Option(help: "Room whose stream to play; its URL comes from the chat server (the room's topic).")
@@ -29,18 +29,23 @@ struct Play: ParsableCommand {
     @Option(help: "Stop after this many seconds.")
     var duration: Double?
 
-    @Option(help: "Seconds to wait for the room to go live.")
-    var wait = 30.0
+    @Option(help: "Seconds to wait for the room to go live, retrying a chat server that cannot be reached (without it: 30 s for the room, and an unreachable server fails at once).")
+    var wait: Double?
 
     @Option(help: "Receive buffer of the viewer (jitter buffer), in milliseconds.")
     var latency = 200
 
     func validate() throws {
         if url == nil && room == nil { throw ValidationError("give an rtsp:// URL or --room") }
-        if let url, !(url.hasPrefix("rtsp://") || url.hasPrefix("rtsps://")) { throw ValidationError("\(url) is not an rtsp:// URL") }
+        if let url, !Self.isStream(url), !FileManager.default.isReadableFile(atPath: url) {
+            throw ValidationError("\(url) is neither an rtsp:// URL nor a readable file")
+        }
     }
 
-    /// The viewer's pipeline: the play presets' parts, teed for what was asked.
+    static func isStream(_ url: String) -> Bool { url.hasPrefix("rtsp://") || url.hasPrefix("rtsps://") }
+
+    /// The viewer's pipeline: the play presets' parts, teed for what was asked. A file is
+    /// read by whatever demuxer fits (parsebin) and played as fast as it decodes.
     static func description(url: String, latency: Int, headless: Bool, record: String?, snapshot: String?) -> String {
         let q = Preset.launchValue
         let picture = "queue ! chatparse ! avdec_h264 output-corrupt=false ! videoconvert ! yolooverlay ! chatoverlay ! videoconvert"
@@ -55,7 +60,9 @@ struct Play: ParsableCommand {
             branches.append("\(picture) ! tee name=view ! queue ! autovideosink" + (png.map { " view. ! queue ! \($0)" } ?? ""))
         }
         if let record { branches.append("queue ! matroskamux ! filesink location=\(q(record))") }
-        return "rtspsrc location=\(q(url)) latency=\(latency) ! rtph264depay ! h264parse config-interval=-1 ! tee name=t"
+        let source = isStream(url) ? "rtspsrc location=\(q(url)) latency=\(latency) ! rtph264depay"
+            : "filesrc location=\(q(url)) ! parsebin ! video/x-h264"
+        return "\(source) ! h264parse config-interval=-1 ! tee name=t"
             + branches.map { " t. ! " + $0 }.joined()
     }
 
@@ -63,9 +70,10 @@ struct Play: ParsableCommand {
         var target = url
         if target == nil, let room {
             Terminal.say("asking \(server) for #\(room)'s stream")
-            target = RoomTopic.streamURL(server: server, room: room, timeout: wait)
-            guard target != nil else {
-                Terminal.error("#\(room) has no live stream on \(server) (no rtsp:// topic within \(Int(wait)) s)")
+            switch RoomTopic.streamURL(server: server, room: room, timeout: wait ?? 30, keepTrying: wait != nil) {
+            case let .success(url): target = url
+            case let .failure(failure):
+                Terminal.error("\(failure)")
                 throw ExitCode.failure
             }
         }

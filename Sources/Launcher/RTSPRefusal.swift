@@ -28,6 +28,7 @@ enum RTSPRefusal {
         case 404: return "nothing is published at this path; is the room live?"
         case 405: return "this path is a fixed mount: it can be played, not published to"
         case 453: return "it has as many rooms as it allows"
+        case 415: return "it does not take this stream's codec (it takes H.264 or H.265 video with AAC, Opus, PCMA or PCMU audio)"
         case 455: return "another publisher already feeds this room"
         case 503: return "it has as many viewers as it allows, or is busy; try again"
         default: return "a refusal"

@@ -3,16 +3,39 @@ import Foundation
 
 /// The "Play Video" answer: a room's topic is its stream's RTSP URL while it is live.
 enum RoomTopic {
-    /// Joins `room` on `server` and waits until its topic is an rtsp:// or rtsps:// URL.
-    static func streamURL(server: String, room: String, timeout: Double) -> String? {
-        guard let address = IRCServerAddress(server) else { return nil }
+    enum Failure: Error, CustomStringConvertible {
+        case badAddress(String)
+        case unreachable(String, reason: String)
+        case notLive(room: String, server: String, seconds: Int)
+
+        var description: String {
+            switch self {
+            case let .badAddress(server): return "\(server) is not an irc:// or ircs:// address"
+            case let .unreachable(server, reason):
+                return "cannot reach the chat server \(server): \(reason) (is `chatcast serve` running there? --wait SECONDS keeps trying)"
+            case let .notLive(room, server, seconds): return "#\(room) has no live stream on \(server) (no rtsp:// topic within \(seconds) s)"
+            }
+        }
+    }
+
+    /// Joins `room` on `server` and waits until its topic is an rtsp:// or rtsps:// URL. A
+    /// server that cannot be reached fails at once, unless `keepTrying` (then it is retried
+    /// until `timeout`).
+    static func streamURL(server: String, room: String, timeout: Double, keepTrying: Bool = false) -> Result<String, Failure> {
+        guard let address = IRCServerAddress(server) else { return .failure(.badAddress(server)) }
         let nick = "viewer\(UInt16.random(in: 1000...65000))"
-        let found = DispatchSemaphore(value: 0)
-        let answer = Answer()
+        let changed = DispatchSemaphore(value: 0)
+        let state = State()
         let client = IRCClient(options: .init(server: address, nick: nick, rooms: [room])) { event in
-            if case let .topic(_, text) = event, text.hasPrefix("rtsp://") || text.hasPrefix("rtsps://") {
-                answer.set(text)
-                found.signal()
+            switch event {
+            case let .topic(_, text) where text.hasPrefix("rtsp://") || text.hasPrefix("rtsps://"):
+                state.found(text)
+                changed.signal()
+            case .connected:
+                state.connected()
+            case let .disconnected(reason):
+                if state.lost(reason) { changed.signal() }
+            default: break
             }
         }
         client.start()
@@ -20,16 +43,25 @@ enum RoomTopic {
         let deadline = Date().addingTimeInterval(timeout)
         // The topic comes with JOIN; ask again while the room is not live yet.
         while Date() < deadline {
-            if found.wait(timeout: .now() + 1) == .success { return answer.value }
+            _ = changed.wait(timeout: .now() + 1)
+            if let url = state.url { return .success(url) }
+            if !keepTrying, let reason = state.unreachable { return .failure(.unreachable(server, reason: reason)) }
             client.requestTopic(room: room)
         }
-        return nil
+        if let reason = state.unreachable { return .failure(.unreachable(server, reason: reason)) }
+        return .failure(.notLive(room: room, server: server, seconds: Int(timeout)))
     }
 
-    private final class Answer: @unchecked Sendable {
+    private final class State: @unchecked Sendable {
         private let lock = NSLock()
         private var text: String?
-        func set(_ value: String) { lock.withLock { text = value } }
-        var value: String? { lock.withLock { text } }
+        private var everConnected = false
+        private var failure: String?
+        func found(_ value: String) { lock.withLock { text = value } }
+        func connected() { lock.withLock { everConnected = true } }
+        /// True when the server was never reached (the reason is kept).
+        func lost(_ reason: String) -> Bool { lock.withLock { everConnected ? false : { failure = reason; return true }() } }
+        var url: String? { lock.withLock { text } }
+        var unreachable: String? { lock.withLock { everConnected ? nil : failure } }
     }
 }

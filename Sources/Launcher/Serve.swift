@@ -58,6 +58,15 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("rate-limit"), help: "Chat messages a client may send: MESSAGES/SECONDS, a token bucket (default: 20/30).")
     var rateLimit: String?
 
+    @Option(name: .customLong("record-dir"), help: "Record every live room here: Matroska files named ROOM-UTCSTART.mkv, written as they go (a crash loses about a second), chat and detections inside.")
+    var recordDir: String?
+
+    @Option(name: .customLong("record-segment-seconds"), help: "Start a new recording file after this many seconds, at a key frame (default: 3600).")
+    var recordSegmentSeconds: Int?
+
+    @Option(name: .customLong("record-segment-megabytes"), help: "Start a new recording file after this many MB (default: no limit).")
+    var recordSegmentMegabytes: Int?
+
     @OptionGroup var location: Presets.Location
 
     func run() throws {
@@ -135,9 +144,16 @@ struct Serve: ParsableCommand {
         rtsp.publisher = settings.publishPassword.map { RTSPServer.Credentials(user: settings.publishUser, password: $0) }
         rtsp.tlsCertificate = settings.tlsCert
         rtsp.tlsKey = settings.tlsKey
+        rtsp.recordDirectory = settings.recordDir
+        rtsp.recordedRooms = settings.recordedRooms.map(Set.init)
+        rtsp.recordSegmentSeconds = settings.recordSegmentSeconds
+        rtsp.recordSegmentBytes = settings.recordSegmentMegabytes * 1_000_000
         let video = try RTSPServer(settings: rtsp)
+        video.onRecordingFailed = { room, reason in Terminal.error("#\(room) is not recorded: \(reason)") }
+        let recordDir = settings.recordDir, recordedRooms = settings.recordedRooms
         video.onRoomLive = { room, url in
-            Terminal.say("#\(room) is live at \(url)")
+            let recorded = recordDir != nil && (recordedRooms?.contains(room) ?? true)
+            Terminal.say("#\(room) is live at \(url)" + (recorded ? " (recording to \(recordDir!))" : ""))
             _ = try? chat.onLoop { $0.setTopic(room: room, to: url) }
             detectors.roomLive(room)
         }
@@ -169,6 +185,7 @@ struct Serve: ParsableCommand {
             Terminal.error("mount \(mount.path): \(error)")
             throw ExitCode.failure
         }
-        return LaunchEdits.replacingLast(in: line, with: "rtph264pay name=pay0 pt=96 config-interval=-1")
+        // The preset's h264parse puts the parameter sets in band, ahead of the chat SEI.
+        return LaunchEdits.replacingLast(in: line, with: "rtph264pay name=pay0 pt=96")
     }
 }

@@ -18,6 +18,11 @@ struct ServeSettings {
     var ratePeriodSeconds = 30
     var tlsCert: String?
     var tlsKey: String?
+    var recordDir: String?
+    var recordSegmentSeconds = 3600
+    var recordSegmentMegabytes = 0
+    /// Rooms recorded (nil: all of them, when there is a record directory).
+    var recordedRooms: [String]?
     var detectedRooms: [ServeConfig.DetectedRoom] = []
     var mounts: [ServeConfig.Mount] = []
 
@@ -58,6 +63,14 @@ struct ServeSettings {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         for path in [tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
             throw ValidationError("\(path): not a readable file")
+        }
+        recordDir = text(flags.recordDir, "record-dir")
+        recordSegmentSeconds = try number(flags.recordSegmentSeconds, "record-segment-seconds", 1...604_800) ?? recordSegmentSeconds
+        recordSegmentMegabytes = try number(flags.recordSegmentMegabytes, "record-segment-megabytes", 0...1_000_000) ?? recordSegmentMegabytes
+        if flags.recordDir == nil, let rooms = file?.recordedRooms, !rooms.isEmpty {
+            // `record: true` rooms of the file, without --record-dir: just those.
+            recordedRooms = rooms
+            recordDir = recordDir ?? dataDir + "/recordings"
         }
         detectedRooms = file?.detectedRooms ?? []
         mounts = file?.mounts ?? []

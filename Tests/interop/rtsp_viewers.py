@@ -4,8 +4,10 @@
   rtsp_viewers.py HOST PORT PATH VIEWERS PAUSERS SECONDS
 
 Prints JSON: for every resume, seconds until the first IDR arrived (a clean frame can be
-decoded from there); for every pauser, how much its delay (wall clock minus RTP time) grew
-between its first and last resume; for every steady viewer, the longest gap between packets.
+decoded from there); for every pauser, how much its delay (wall clock minus RTP time, the
+least in each playing spell: a viewer starts from the room's cached GOP and catches up)
+grew between its first and last spell; for every steady viewer, the longest gap between
+packets.
 """
 import json
 import socket
@@ -85,12 +87,15 @@ def pauser(host, port, path, seconds, resumes, growth):
     while time.time() < end - 2:
         start = time.time()
         assert c.send("PLAY", url, {"Session": session})[0] == 200
-        first = None
+        first, least = None, None
         for now, ts, payload in packets(c, start + 1.5):
             if ts is not None and first is None and idr_in(payload):
                 first = now - start
-                offsets.append(now - ts / 90000.0)
+            if ts is not None and first is not None:
+                least = min(least, now - ts / 90000.0) if least is not None else now - ts / 90000.0
         resumes.append(first if first is not None else 99.0)
+        if least is not None:
+            offsets.append(least)
         c.sock.settimeout(10)
         c.sock.sendall(f"PAUSE {url} RTSP/1.0\r\nCSeq: {c.cseq + 1}\r\nSession: {session}\r\n\r\n".encode())
         c.cseq += 1

@@ -6,6 +6,8 @@
 #include <gst/gst.h>
 #include <gst/rtsp-server/rtsp-server.h>
 #include <gst/app/app.h>
+#include <gst/sdp/sdp.h>
+#include <gst/rtp/rtp.h>
 
 /// Mount-point paths of RECORD mounts start with this; requests that name it are refused
 /// (404), so only the routing reaches them.
@@ -14,7 +16,9 @@
 /// ANNOUNCE for `path`: GST_RTSP_STS_OK when the path takes this publisher (the client's
 /// requests under it then go to CGST_RTSP_RECORD_PREFIX + path), otherwise the status to
 /// answer. Runs on the server's thread, before authentication.
-typedef GstRTSPStatusCode (*CGstRTSPAnnounceHook)(GstRTSPContext *ctx, const gchar *path, gpointer user_data);
+/// A refusal may set `*reason` (g_malloc'd, one ASCII line) to name what was refused.
+typedef GstRTSPStatusCode (*CGstRTSPAnnounceHook)(GstRTSPContext *ctx, const gchar *path, gchar **reason,
+                                                  gpointer user_data);
 /// PLAY (a start or a resume) of `path`, before the media is touched: GST_RTSP_STS_OK lets
 /// it through, any other status is the answer.
 typedef GstRTSPStatusCode (*CGstRTSPPlayHook)(GstRTSPContext *ctx, const gchar *path, gpointer user_data);
@@ -22,6 +26,18 @@ typedef GstRTSPStatusCode (*CGstRTSPPlayHook)(GstRTSPContext *ctx, const gchar *
 GstRTSPServer *cgst_rtsp_room_server_new(CGstRTSPAnnounceHook announce, CGstRTSPPlayHook play);
 /// What the hooks receive as user_data (clients made from now on).
 void cgst_rtsp_room_server_set_user_data(GstRTSPServer *server, gpointer user_data);
+
+/// One m= section of an ANNOUNCEd SDP: its media ("video"), the encoding of its first
+/// format ("H264", from rtpmap or the static payload table; empty when unknown).
+typedef struct {
+  gchar media[32];
+  gchar encoding[32];
+  gint clock_rate;
+} CGstSDPTrack;
+
+/// The m= sections of the ANNOUNCE body in `ctx` (up to `max` filled in); -1 when the body
+/// is missing or not SDP.
+gint cgst_rtsp_announced_tracks(GstRTSPContext *ctx, CGstSDPTrack *tracks, gint max);
 
 /// The request's header `name` (first value), or NULL.
 const gchar *cgst_rtsp_request_header(GstRTSPContext *ctx, GstRTSPHeaderField field);
@@ -37,11 +53,3 @@ void cgst_rtsp_factory_allow(GstRTSPMediaFactory *factory, const gchar *role);
 void cgst_rtsp_factory_challenge(GstRTSPMediaFactory *factory, const gchar *role);
 /// Connects a GObject signal (g_signal_connect is a macro).
 gulong cgst_signal_connect(gpointer instance, const gchar *signal, GCallback handler, gpointer data);
-
-/// Keeps a prepared shared media up while nobody watches it, by holding one more prepare
-/// (1.22 counts them and unprepares at zero). Without it 1.22 unprepares a shared media as
-/// its last viewer leaves and hands that dying media to viewers arriving in the same
-/// instant, who get 503. FALSE when the media is not prepared.
-gboolean cgst_rtsp_media_anchor(GstRTSPMedia *media);
-/// Gives the held prepare back: the media unprepares once its viewers are gone too.
-void cgst_rtsp_media_release_anchor(GstRTSPMedia *media);

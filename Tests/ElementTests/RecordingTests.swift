@@ -1,0 +1,111 @@
+import Foundation
+import ProcessSupport
+import XCTest
+
+/// `serve --record-dir` and `record: true` rooms: files written as the stream goes, that a
+/// `kill -9` does not spoil, cut at the segment length, named by room and UTC start, replayed
+/// with their chat by `chatcast play FILE` and read by ffprobe.
+final class RecordingTests: XCTestCase {
+    private var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "chatcast-recording-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    private func recordings(in folder: String, room: String) throws -> [String] {
+        let pattern = try NSRegularExpression(pattern: "^\(room)-[0-9]{8}T[0-9]{6}Z(-[0-9]+)?\\.mkv$")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { pattern.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
+            .sorted().map { folder + "/" + $0 }
+    }
+
+    /// ffprobe's codecs of a file, and the time of its last packet.
+    private func probe(_ file: String) throws -> (streams: [String], lastPacket: Double, warnings: String) {
+        let streams = Process()
+        streams.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        streams.arguments = ["-v", "warning", "-show_entries", "stream=codec_name", "-of", "csv=p=0", file]
+        let listed = try runToEnd(streams, timeout: 30)
+        let packets = Process()
+        packets.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        packets.arguments = ["-v", "error", "-select_streams", "v", "-show_entries", "packet=pts_time", "-of", "csv=p=0", file]
+        let times = try runToEnd(packets, timeout: 30).stdout.split(separator: "\n").compactMap { Double($0) }
+        return (listed.stdout.split(separator: "\n").map(String.init), times.max() ?? 0, listed.stderr)
+    }
+
+    func testARecordingSurvivesKillDashNineAndReplaysItsChatFrameAccurately() throws {
+        let recorded = dir + "/recordings"
+        let server = try VideoServer(extra: ["--record-dir", recorded])
+        let publisher = try Background(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--detect", "--server", server.irc, "--to", server.url("lobby"),
+            "--set", "width=320", "--set", "height=240", "--duration", "60"]), name: "publish")
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let live = Date()
+        XCTAssertTrue(server.log.contains("recording to \(recorded)"), server.log)
+        let said = try runToEnd(chatcastProcess(["chat", "--server", server.irc, "--room", "lobby", "--nick", "rita"]),
+                                input: "kept in the recording\n", timeout: 30)
+        XCTAssertEqual(said.status, 0, said.stderr)
+        Thread.sleep(forTimeInterval: 5)
+        let ran = Date().timeIntervalSince(live)
+        kill(server.background.process.processIdentifier, SIGKILL)
+        server.background.process.waitUntilExit()
+
+        let files = try recordings(in: recorded, room: "lobby")
+        XCTAssertEqual(files.count, 1, "one file, named by room and UTC start: \(files)")
+        let file = try XCTUnwrap(files.first)
+        let probed = try probe(file)
+        XCTAssertEqual(probed.streams, ["h264"], probed.warnings)
+        XCTAssertGreaterThan(probed.lastPacket, ran - 1.5, "kill -9 lost at most about a second of \(ran) s")
+        XCTAssertLessThan(probed.lastPacket, ran + 1)
+
+        let replay = try runToEnd(chatcastProcess(["play", file, "--headless"]), timeout: 60)
+        XCTAssertEqual(replay.status, 0, replay.stderr)
+        let lines = jsonObjects(replay.stdout)
+        XCTAssertTrue(lines.contains { $0["type"] as? String == "chat" && $0["text"] as? String == "kept in the recording" },
+                      "the chat replays from the file: \(replay.stdout.prefix(800))")
+        XCTAssertGreaterThan(lines.filter { $0["type"] as? String == "detections" }.count, 60, "every frame's detections")
+        let chatTimes = lines.filter { $0["type"] as? String == "chat" }.compactMap { $0["pts"] as? Double }
+        XCTAssertTrue(chatTimes.allSatisfy { $0 >= 0 && $0 <= probed.lastPacket * 1e9 }, "chat lines carry their frame's time: \(chatTimes)")
+    }
+
+    /// `record: true` rooms of a config file (and not the others), with sound, cut every 2 s.
+    func testRecordTrueRoomsAreRecordedWithTheirSoundAndCutAtTheSegmentLength() throws {
+        let config = dir + "/serve.yaml"
+        let recorded = dir + "/cut"
+        try """
+        record-dir: \(recorded)
+        record-segment-seconds: 2
+        rooms:
+          stage: {record: true}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try VideoServer(extra: ["--config", config])
+        func publish(_ room: String) throws -> Background {
+            let ffmpeg = Process()
+            ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+            ffmpeg.arguments = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
+                                "-f", "lavfi", "-i", "sine", "-c:v", "libx264", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                                "-t", "7", "-f", "rtsp", server.url(room)]
+            return try Background(ffmpeg, name: "ffmpeg-" + room)
+        }
+        let stage = try publish("stage"), other = try publish("other")
+        XCTAssertTrue(stage.finish(within: 30))
+        XCTAssertTrue(other.finish(within: 30))
+        try eventually("#stage ends", timeout: 20) { server.log.contains("#stage ended") }
+        server.background.stop()  // SIGTERM: the last file is finished properly too
+
+        let files = try recordings(in: recorded, room: "stage")
+        XCTAssertGreaterThanOrEqual(files.count, 3, "7 s cut every 2 s: \(files)")
+        XCTAssertEqual(try recordings(in: recorded, room: "other"), [], "only rooms marked record: true")
+        var total = 0.0
+        for file in files {
+            let probed = try probe(file)
+            XCTAssertEqual(probed.streams, ["h264", "aac"], "\(file): \(probed.warnings)")
+            XCTAssertLessThan(probed.lastPacket, 3.1, "\(file) is cut near 2 s")
+            total += probed.lastPacket
+        }
+        XCTAssertGreaterThan(total, 4.5, "the files hold the stream between them")
+    }
+}
