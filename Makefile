@@ -11,7 +11,7 @@ export GST_REGISTRY := $(shell pwd)/build/registry.bin
 # Tests and the demo must not pick up plugins from elsewhere on the machine's path.
 export GST_PLUGIN_SYSTEM_PATH_1_0 := /usr/lib/x86_64-linux-gnu/gstreamer-1.0
 
-.PHONY: all deps build plugins demo test unit-test bench model clean
+.PHONY: all deps build plugins demo test unit-test bench model clean install deb
 
 all: plugins
 
@@ -42,6 +42,17 @@ bench: plugins
 	/usr/bin/python3 bench/chat_bench.py --plugins $(PLUGIN_DIR) --out bench/results
 	/usr/bin/python3 bench/irc_bench.py --chatcast $(BUILD_DIR)/chatcast --out bench/results
 	/usr/bin/python3 bench/rtsp_bench.py --chatcast $(BUILD_DIR)/chatcast --out bench/results
+
+# Install under PREFIX (staged under DESTDIR): see scripts/install.sh.
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: plugins
+	@bash scripts/install.sh $(BUILD_DIR) $(PLUGIN_DIR) $(PREFIX) $(DESTDIR)
+
+# A Debian package of the same install under /usr.
+VERSION ?= 0.1.0
+deb: plugins
+	@bash scripts/make-deb.sh $(BUILD_DIR) $(PLUGIN_DIR) $(VERSION) build/deb
 
 # Retrain the bundled default model (a few minutes on 2 cores).
 model: deps

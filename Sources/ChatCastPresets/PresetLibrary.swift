@@ -98,6 +98,7 @@ public enum PresetLibrary {
         if let env = ProcessInfo.processInfo.environment["CHATCAST_PRESETS"], !env.isEmpty { candidates.append(env) }
         candidates.append(FileManager.default.currentDirectoryPath + "/pipelines")
         let exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
+        candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../share/chatcast/pipelines").standardized.path)
         candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../../../pipelines").standardized.path)
         candidates.append("/usr/share/chatcast/pipelines")
         return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]

@@ -26,6 +26,29 @@ final class PipelineRunner {
         pipeline = element!
     }
 
+    /// Sets a string property on every element made by `factory` in the pipeline. Secrets
+    /// (RTSP passwords) go this way, never into a launch line, which debug logs print.
+    func set(_ property: String, _ value: String, onEvery factory: String) {
+        guard let iterator = gst_bin_iterate_recurse(UnsafeMutableRawPointer(pipeline).assumingMemoryBound(to: GstBin.self)) else { return }
+        defer { gst_iterator_free(iterator) }
+        var item = GValue()
+        while gst_iterator_next(iterator, &item) == GST_ITERATOR_OK {
+            defer { g_value_reset(&item) }
+            guard let object = g_value_get_object(&item) else { continue }
+            let element = object.assumingMemoryBound(to: GstElement.self)
+            guard let made = gst_element_get_factory(element),
+                  let name = gst_object_get_name(UnsafeMutableRawPointer(made).assumingMemoryBound(to: GstObject.self)) else { continue }
+            defer { g_free(name) }
+            guard String(cString: name) == factory else { continue }
+            var text = GValue()
+            g_value_init(&text, g_type_from_name("gchararray"))
+            g_value_set_string(&text, value)
+            g_object_set_property(object.assumingMemoryBound(to: GObject.self), property, &text)
+            g_value_unset(&text)
+        }
+        g_value_unset(&item)
+    }
+
     /// Ours among the elements a parse error says are missing ("no element \"chatparse\"").
     private static func ourMissingElement(_ message: String) -> String? {
         ["chatparse", "chatinject", "chatsink", "chatoverlay", "swiftyolo", "yolooverlay"].first { message.contains("no element \"\($0)\"") }

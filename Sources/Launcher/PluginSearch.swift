@@ -1,13 +1,14 @@
 import Foundation
 
 /// Where `chatcast` finds its GStreamer plugins when the environment does not say: under its
-/// install prefix (`bin/chatcast` → `lib/chatcast/gstreamer-1.0`) or in the build tree it
-/// was built in (`.build/…/release/chatcast` → `build/gst-plugins` of the checkout).
+/// install prefix (`bin/chatcast` → `lib/x86_64-linux-gnu/gstreamer-1.0`, where Debian's
+/// GStreamer itself looks when the prefix is /usr) or in the build tree it was built in
+/// (`.build/…/release/chatcast` → `build/gst-plugins` of the checkout).
 /// GStreamer's own system folder is searched as always.
 enum PluginSearch {
     static func candidates(executable: String) -> [String] {
         let exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        var found = [exe.appendingPathComponent("../lib/chatcast/gstreamer-1.0").standardized.path]
+        var found = [exe.appendingPathComponent("../lib/x86_64-linux-gnu/gstreamer-1.0").standardized.path]
         var folder = exe
         for _ in 0..<4 {
             folder = folder.deletingLastPathComponent()

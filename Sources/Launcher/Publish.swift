@@ -8,10 +8,10 @@ import Foundation
 struct Publish: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Publish a source with chat (and detections) to a room.")
 
-    @Option(help: "Source preset: test, camera or file (pipelines/publish-NAME.yaml).")
+    @Option(help: "Source preset: any publish preset by name, NAME for pipelines/publish-NAME.yaml (test, camera, file, or one of your own).")
     var preset = "test"
 
-    @Option(help: "File (preset file) or V4L2 device (preset camera).")
+    @Option(help: "The preset's input: a file (its ${input}) or a V4L2 device (its ${device}).")
     var input: String?
 
     @Option(help: "Room whose chat is stamped into the video.")
@@ -58,7 +58,6 @@ struct Publish: ParsableCommand {
     @OptionGroup var location: Presets.Location
 
     func validate() throws {
-        guard ["test", "camera", "file"].contains(preset) else { throw ValidationError("--preset must be test, camera or file") }
         if preset == "file" && input == nil { throw ValidationError("--preset file needs --input PATH") }
         if model != nil && !detect { throw ValidationError("--model goes with --detect") }
         if hostRTSP != nil && to != nil { throw ValidationError("--to and --host-rtsp exclude each other") }
@@ -68,7 +67,7 @@ struct Publish: ParsableCommand {
     /// The gst-launch description: the preset with this command's values and edits.
     func description() throws -> String {
         try PublishPlan(preset: preset, input: input, room: room, server: server, nick: nick, detect: detect, model: model,
-                        to: to, user: user, password: EnvironmentPassword.publisher.resolve(password), settings: try Presets.Show.parse(settings))
+                        to: to, settings: try Presets.Show.parse(settings))
             .description(presets: try location.load())
     }
 
@@ -81,6 +80,8 @@ struct Publish: ParsableCommand {
         }
         Terminal.say("publishing to \(to ?? "rtsp://127.0.0.1:8554/\(room)") with the chat of #\(room) on \(server)")
         let pipeline = try PipelineRunner(description: line)
+        if let user { pipeline.set("user-id", user, onEvery: "rtspclientsink") }
+        if let secret = EnvironmentPassword.publisher.resolve(password) { pipeline.set("user-pw", secret, onEvery: "rtspclientsink") }
         pipeline.end(after: duration)
         if case let .failed(message) = pipeline.run(onJSON: { _, _ in }) {
             Terminal.error(message)
@@ -99,30 +100,32 @@ struct PublishPlan {
     var detect = false
     var model: String?
     var to: String?
-    var user: String?
-    var password: String?
     var settings: [String: String] = [:]
 
     var url: String { to ?? "rtsp://127.0.0.1:8554/\(room)" }
 
     func description(presets: [Preset]) throws -> String {
-        guard let chosen = presets.first(where: { $0.name == "publish-\(preset)" }) else {
-            throw ValidationError("no preset publish-\(preset) (have: \(presets.map(\.name).joined(separator: ", ")))")
+        let publishing = presets.filter { $0.kind == .publish }
+        guard let chosen = publishing.first(where: { $0.name == "publish-\(preset)" }) ?? publishing.first(where: { $0.name == preset }) else {
+            throw ValidationError("no publish preset \(preset) (have: \(publishing.map { $0.name.replacingOccurrences(of: "publish-", with: "") }.joined(separator: ", ")))")
         }
+        let placeholders = Set(Preset.placeholders(in: chosen.pipeline))
         var values = settings
-        values["room"] = room
-        values["server"] = server
-        values["nick"] = nick
-        values["url"] = url
-        if let input { values[preset == "camera" ? "device" : "input"] = input }
+        for (key, value) in [("room", room), ("server", server), ("nick", nick), ("url", url)] where placeholders.contains(key) {
+            values[key] = value
+        }
+        if let input {
+            guard let key = ["input", "device"].first(where: placeholders.contains) else {
+                throw ValidationError("preset \(chosen.name) takes no --input (it has neither ${input} nor ${device})")
+            }
+            values[key] = input
+        }
         var line = try chosen.description(setting: values)
         if !detect {
             line = LaunchEdits.removing("swiftyolo", from: line)
         } else if let model {
             line = LaunchEdits.setting("model", model, on: "swiftyolo", in: line)
         }
-        if let user { line = LaunchEdits.setting("user-id", user, on: "rtspclientsink", in: line) }
-        if let password { line = LaunchEdits.setting("user-pw", password, on: "rtspclientsink", in: line) }
         return line
     }
 }

@@ -55,15 +55,14 @@ struct Relay: ParsableCommand {
             line = LaunchEdits.setting("room", room, on: "chatinject", in: line)
             line = LaunchEdits.setting("nick", "relay", on: "chatinject", in: line)
         }
-        if let user { line = LaunchEdits.setting("user-id", user, on: "rtspclientsink", in: line) }
-        if let password = EnvironmentPassword.publisher.resolve(password) {
-            line = LaunchEdits.setting("user-pw", password, on: "rtspclientsink", in: line)
-        }
         return line
     }
 
     func run() throws {
         let pipeline = try PipelineRunner(description: try description())
+        // Credentials as properties: a launch line shows in debug logs.
+        if let user { pipeline.set("user-id", user, onEvery: "rtspclientsink") }
+        if let secret = EnvironmentPassword.publisher.resolve(password) { pipeline.set("user-pw", secret, onEvery: "rtspclientsink") }
         pipeline.end(after: duration)
         Terminal.say("relaying \(from) → \(to)")
         if case let .failed(message) = pipeline.run(onJSON: { _, _ in }) {

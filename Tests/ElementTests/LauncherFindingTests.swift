@@ -52,4 +52,48 @@ final class LauncherFindingTests: XCTestCase {
         XCTAssertNotEqual(patient.status, 0)
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(waited), 3.5, patient.stderr)
     }
+
+    /// `publish --preset NAME` takes any publish preset in the folder, not three built-in names.
+    func testAnyPublishPresetInTheFolderIsPublished() throws {
+        let folder = NSTemporaryDirectory() + "chatcast-presets-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try """
+        name: publish-bars
+        description: Colour bars, published with the room's chat.
+        kind: publish
+        pipeline: >-
+          videotestsrc is-live=true pattern=smpte ! video/x-raw,format=I420,width=160,height=120,framerate=30/1
+          ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! h264parse config-interval=-1
+          ! chatinject server=${server} room=${room} nick=${nick} ! rtspclientsink location=${url}
+        defaults:
+          server: irc://127.0.0.1:6667
+          room: lobby
+          nick: bars
+          url: rtsp://127.0.0.1:8554/lobby
+        """.write(toFile: folder + "/publish-bars.yaml", atomically: true, encoding: .utf8)
+        let server = try VideoServer()
+        let publisher = try Background(chatcastProcess(["publish", "--dir", folder, "--preset", "bars", "--server", server.irc,
+                                                        "--room", "bars", "--to", server.url("bars"), "--duration", "20"]), name: "bars")
+        defer { publisher.stop() }
+        try server.waitLive("bars")
+        let unknown = try runToEnd(chatcastProcess(["publish", "--dir", folder, "--preset", "nothing"]), timeout: 30)
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("no publish preset nothing (have: bars)"), unknown.stderr)
+    }
+
+    /// The publisher password reaches rtspclientsink as a property, never through the launch
+    /// line that GStreamer's parser logs.
+    func testThePublisherPasswordStaysOutOfTheLaunchLine() throws {
+        let server = try VideoServer(extra: ["--publish-password", "hush-9f2c"])
+        let publish = chatcastProcess(["publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"),
+                                       "--user", "publisher", "--password", "hush-9f2c", "--set", "width=160", "--set", "height=120",
+                                       "--duration", "30"])
+        publish.environment?["GST_DEBUG"] = "GST_PIPELINE:6"
+        let publisher = try Background(publish, name: "publish-secret")
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        XCTAssertTrue(publisher.stderr.contains("rtspclientsink"), "the parser logged the line: \(publisher.stderr.suffix(500))")
+        XCTAssertFalse(publisher.stderr.contains("hush-9f2c"), "the password is in the log")
+    }
 }

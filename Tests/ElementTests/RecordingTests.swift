@@ -22,8 +22,8 @@ final class RecordingTests: XCTestCase {
             .sorted().map { folder + "/" + $0 }
     }
 
-    /// ffprobe's codecs of a file, and the time of its last packet.
-    private func probe(_ file: String) throws -> (streams: [String], lastPacket: Double, warnings: String) {
+    /// ffprobe's codecs of a file, and the times of its first and last video packets.
+    private func probe(_ file: String) throws -> (streams: [String], firstPacket: Double, lastPacket: Double, warnings: String) {
         let streams = Process()
         streams.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
         streams.arguments = ["-v", "warning", "-show_entries", "stream=codec_name", "-of", "csv=p=0", file]
@@ -32,7 +32,7 @@ final class RecordingTests: XCTestCase {
         packets.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
         packets.arguments = ["-v", "error", "-select_streams", "v", "-show_entries", "packet=pts_time", "-of", "csv=p=0", file]
         let times = try runToEnd(packets, timeout: 30).stdout.split(separator: "\n").compactMap { Double($0) }
-        return (listed.stdout.split(separator: "\n").map(String.init), times.max() ?? 0, listed.stderr)
+        return (listed.stdout.split(separator: "\n").map(String.init), times.min() ?? 0, times.max() ?? 0, listed.stderr)
     }
 
     func testARecordingSurvivesKillDashNineAndReplaysItsChatFrameAccurately() throws {
@@ -58,6 +58,7 @@ final class RecordingTests: XCTestCase {
         let file = try XCTUnwrap(files.first)
         let probed = try probe(file)
         XCTAssertEqual(probed.streams, ["h264"], probed.warnings)
+        XCTAssertLessThan(probed.firstPacket, 0.1, "the recording starts at its first key frame")
         XCTAssertGreaterThan(probed.lastPacket, ran - 1.5, "kill -9 lost at most about a second of \(ran) s")
         XCTAssertLessThan(probed.lastPacket, ran + 1)
 
@@ -103,8 +104,9 @@ final class RecordingTests: XCTestCase {
         for file in files {
             let probed = try probe(file)
             XCTAssertEqual(probed.streams, ["h264", "aac"], "\(file): \(probed.warnings)")
-            XCTAssertLessThan(probed.lastPacket, 3.1, "\(file) is cut near 2 s")
-            total += probed.lastPacket
+            let length = probed.lastPacket - probed.firstPacket
+            XCTAssertLessThan(length, 3.1, "\(file) is cut near 2 s")
+            total += length
         }
         XCTAssertGreaterThan(total, 4.5, "the files hold the stream between them")
     }

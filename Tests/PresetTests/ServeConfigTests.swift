@@ -17,7 +17,7 @@ final class ServeConfigTests: XCTestCase {
                 output: stage-boxes
                 model: /models/coco.torchscript
                 set: {confidence: 0.4, bitrate: 1500}
-              quiet: {detect: false}
+              quiet: {detect: false, record: true}
             mounts:
               /clock: {preset: test, set: {pattern: smpte}}
               /door: {preset: camera, input: /dev/video2, detect: true}
@@ -28,6 +28,7 @@ final class ServeConfigTests: XCTestCase {
             .init(room: "stage", output: "stage-boxes", model: "/models/coco.torchscript",
                   settings: ["confidence": "0.4", "bitrate": "1500"]),
         ], "a room with detect: false runs no relay")
+        XCTAssertEqual(config.recordedRooms, ["quiet"], "record: true rooms")
         XCTAssertEqual(config.mounts, [
             .init(path: "/clock", preset: "test", input: nil, detect: false, settings: ["pattern": "smpte"]),
             .init(path: "/door", preset: "camera", input: "/dev/video2", detect: true, settings: [:]),
@@ -45,16 +46,16 @@ final class ServeConfigTests: XCTestCase {
         }
         XCTAssertEqual(error("rtsp-port: 1\nrtps-port: 2\n"), "serve.yaml:2: unknown key \"rtps-port\" (known: bind, rtsp-port, "
                            + "irc-port, data-dir, irc-password, publish-user, publish-password, max-viewers, max-connections, "
-                           + "rate-limit, tls-cert, tls-key, rooms, mounts)")
+                           + "rate-limit, tls-cert, tls-key, record-dir, record-segment-seconds, record-segment-megabytes, rooms, mounts)")
         XCTAssertEqual(error("rooms:\n  lobby: {detect: true, outptu: x}\n"),
-                       "serve.yaml:2: room lobby: unknown key \"outptu\" (known: detect, output, model, set)")
+                       "serve.yaml:2: room lobby: unknown key \"outptu\" (known: detect, output, model, set, record)")
         XCTAssertEqual(error("rooms:\n  lobby: {detect: maybe}\n"), "serve.yaml:2: \"detect\" must be true or false")
         XCTAssertEqual(error("rooms:\n  lobby: {detect: true, output: lobby}\n"),
                        "serve.yaml:2: room lobby: the detected stream needs a room of its own (output)")
         XCTAssertEqual(error("rooms:\n  \"my room\": {detect: true}\n"),
                        "serve.yaml:2: \"my room\" is not a room name (letters, digits, -, _ and .)")
         XCTAssertEqual(error("rooms:\n  - lobby\n"), "serve.yaml:2: \"rooms\" maps room names to settings")
-        XCTAssertEqual(error("rooms:\n  lobby: true\n"), "serve.yaml:2: room lobby takes settings (detect, output, model, set)")
+        XCTAssertEqual(error("rooms:\n  lobby: true\n"), "serve.yaml:2: room lobby takes settings (detect, output, model, set, record)")
         XCTAssertEqual(error("rooms:\n  lobby: {detect: true, set: [1, 2]}\n"), "serve.yaml:2: \"set\" maps placeholders to values")
         XCTAssertEqual(error("bind: [a, b]\n"), "serve.yaml:1: \"bind\" must be a plain value")
         XCTAssertEqual(error("mounts:\n  clock: {preset: test}\n"),
