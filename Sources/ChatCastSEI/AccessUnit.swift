@@ -14,33 +14,35 @@ public enum AccessUnit {
 
     /// The ranges of the NAL units up to and including the first slice (whose range runs to
     /// the end of the unit), or nil when a length-prefixed unit is malformed.
-    public static func leadingNALUnits<C: Bytes>(_ bytes: C, format: AccessUnitFormat) -> [Range<Int>]? where C.Index == Int {
+    public static func leadingNALUnits<C: Bytes>(_ bytes: C, format: AccessUnitFormat, codec: VideoCodec = .h264) -> [Range<Int>]?
+        where C.Index == Int
+    {
         switch format {
-        case .annexB: return NALUnits.annexB(bytes, untilFirstSlice: true)
-        case let .lengthPrefixed(size): return NALUnits.lengthPrefixed(bytes, lengthSize: size, untilFirstSlice: true)
+        case .annexB: return NALUnits.annexB(bytes, untilFirstSlice: true, codec: codec)
+        case let .lengthPrefixed(size): return NALUnits.lengthPrefixed(bytes, lengthSize: size, untilFirstSlice: true, codec: codec)
         }
     }
 
     /// `bytes` with `nal` placed directly before the first slice (after any encoder SEI,
     /// SPS, PPS), or appended when the unit has no slice. Nil when the unit is malformed.
-    public static func inserting<C: Bytes>(_ nal: [UInt8], into bytes: C, format: AccessUnitFormat) -> [UInt8]?
+    public static func inserting<C: Bytes>(_ nal: [UInt8], into bytes: C, format: AccessUnitFormat, codec: VideoCodec = .h264) -> [UInt8]?
         where C.Index == Int
     {
-        contiguous(bytes) { inserting(nal, buffer: $0, format: format) }
+        contiguous(bytes) { inserting(nal, buffer: $0, format: format, codec: codec) }
     }
 
-    public static func userData<C: Bytes>(in bytes: C, format: AccessUnitFormat,
+    public static func userData<C: Bytes>(in bytes: C, format: AccessUnitFormat, codec: VideoCodec = .h264,
                                           uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> (payloads: [[UInt8]], malformed: Int)
         where C.Index == Int
     {
-        contiguous(bytes) { userData(buffer: $0, format: format, uuid: uuid) }
+        contiguous(bytes) { userData(buffer: $0, format: format, codec: codec, uuid: uuid) }
     }
 
-    public static func removingUserData<C: Bytes>(_ bytes: C, format: AccessUnitFormat,
+    public static func removingUserData<C: Bytes>(_ bytes: C, format: AccessUnitFormat, codec: VideoCodec = .h264,
                                                   uuid: [UInt8] = UserDataUnregistered.chatCastUUID) -> [UInt8]?
         where C.Index == Int
     {
-        contiguous(bytes) { removingUserData(buffer: $0, format: format, uuid: uuid) }
+        contiguous(bytes) { removingUserData(buffer: $0, format: format, codec: codec, uuid: uuid) }
     }
 
     /// The work below runs on every access unit: on contiguous bytes, not generic indexing.
@@ -48,9 +50,10 @@ public enum AccessUnit {
         bytes.withContiguousStorageIfAvailable(body) ?? Array(bytes).withUnsafeBufferPointer(body)
     }
 
-    private static func inserting(_ nal: [UInt8], buffer bytes: UnsafeBufferPointer<UInt8>, format: AccessUnitFormat) -> [UInt8]? {
-        guard let units = leadingNALUnits(bytes, format: format) else { return nil }
-        let firstSlice = units.first { NALUnits.isSlice(NALUnits.type(bytes[$0.lowerBound])) }
+    private static func inserting(_ nal: [UInt8], buffer bytes: UnsafeBufferPointer<UInt8>, format: AccessUnitFormat,
+                                  codec: VideoCodec) -> [UInt8]? {
+        guard let units = leadingNALUnits(bytes, format: format, codec: codec) else { return nil }
+        let firstSlice = units.first { NALUnits.isSlice(NALUnits.type(bytes[$0.lowerBound], codec: codec), codec: codec) }
         // Where the slice's own start code or length field begins.
         let at: Int
         var out: [UInt8] = []
@@ -79,14 +82,14 @@ public enum AccessUnit {
 
     /// The payloads of every user_data_unregistered SEI message with `uuid` in the unit, in
     /// order, and how many SEI NAL units carrying such a UUID could not be read.
-    private static func userData(buffer bytes: UnsafeBufferPointer<UInt8>, format: AccessUnitFormat,
+    private static func userData(buffer bytes: UnsafeBufferPointer<UInt8>, format: AccessUnitFormat, codec: VideoCodec,
                                  uuid: [UInt8]) -> (payloads: [[UInt8]], malformed: Int) {
-        guard let units = leadingNALUnits(bytes, format: format) else { return ([], 1) }
+        guard let units = leadingNALUnits(bytes, format: format, codec: codec) else { return ([], 1) }
         var payloads: [[UInt8]] = [], malformed = 0
-        for unit in units where NALUnits.type(bytes[unit.lowerBound]) == NALUnits.sei {
+        for unit in units where NALUnits.isSEI(NALUnits.type(bytes[unit.lowerBound], codec: codec), codec: codec) {
             let nal = Array(bytes[unit])
             do {
-                for message in try SEIReader.userDataUnregistered(inNAL: nal[...]) where message.uuid == uuid {
+                for message in try SEIReader.userDataUnregistered(inNAL: nal[...], codec: codec) where message.uuid == uuid {
                     payloads.append(message.payload)
                 }
             } catch {
@@ -100,15 +103,17 @@ public enum AccessUnit {
     /// `bytes` without the SEI NAL units that carry `uuid` (readable or not), or nil when
     /// the unit is malformed. Other NAL units keep their order and bytes; the slices are
     /// copied as they are.
-    private static func removingUserData(buffer bytes: UnsafeBufferPointer<UInt8>, format: AccessUnitFormat,
+    private static func removingUserData(buffer bytes: UnsafeBufferPointer<UInt8>, format: AccessUnitFormat, codec: VideoCodec,
                                          uuid: [UInt8]) -> [UInt8]? {
-        guard let units = leadingNALUnits(bytes, format: format) else { return nil }
-        let ours = units.filter { NALUnits.type(bytes[$0.lowerBound]) == NALUnits.sei && containsUUID(Array(bytes[$0])[...], uuid) }
+        guard let units = leadingNALUnits(bytes, format: format, codec: codec) else { return nil }
+        let ours = units.filter {
+            NALUnits.isSEI(NALUnits.type(bytes[$0.lowerBound], codec: codec), codec: codec) && containsUUID(Array(bytes[$0])[...], uuid)
+        }
         guard !ours.isEmpty else { return Array(bytes) }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         for unit in units where !ours.contains(unit) {
-            let isLast = unit.upperBound == bytes.endIndex && NALUnits.isSlice(NALUnits.type(bytes[unit.lowerBound]))
+            let isLast = unit.upperBound == bytes.endIndex && NALUnits.isSlice(NALUnits.type(bytes[unit.lowerBound], codec: codec), codec: codec)
             switch format {
             case .annexB: out += [0, 0, 0, 1]
             case let .lengthPrefixed(size):

@@ -13,17 +13,17 @@ public struct UserDataUnregistered: Equatable, Sendable {
     public static let chatCastUUID: [UInt8] = [0x9f, 0x8c, 0xcd, 0x97, 0xfb, 0x33, 0x4d, 0xc7,
                                                0xa6, 0x88, 0xbc, 0x6d, 0xfa, 0x53, 0x5d, 0x02]
 
-    /// A whole SEI NAL unit (header byte included, start code not) carrying this message,
-    /// with emulation prevention applied.
-    public func seiNAL() -> [UInt8] {
+    /// A whole SEI NAL unit (header included, start code not) carrying this message, with
+    /// emulation prevention applied: H.264 SEI, or an H.265 prefix SEI.
+    public func seiNAL(codec: VideoCodec = .h264) -> [UInt8] {
         var rbsp: [UInt8] = []
         appendVariableLength(5, to: &rbsp)
         appendVariableLength(uuid.count + payload.count, to: &rbsp)
         rbsp += uuid
         rbsp += payload
         rbsp.append(0x80)  // rbsp_trailing_bits
-        // nal_ref_idc 0, nal_unit_type 6.
-        return [0x06] + EmulationPrevention.escape(rbsp)
+        // H.264: nal_ref_idc 0, nal_unit_type 6. H.265: nal_unit_type 39, layer 0, temporal id 0.
+        return (codec == .h264 ? [0x06] : [NALUnits.prefixSEI265 << 1, 0x01]) + EmulationPrevention.escape(rbsp)
     }
 
     /// payloadType and payloadSize: 0xFF for every full 255, then the rest.
@@ -43,16 +43,17 @@ public struct SEIParseError: Error, Equatable, CustomStringConvertible {
 }
 
 public enum SEIReader {
-    /// Every user_data_unregistered message of an SEI NAL unit (header byte included).
+    /// Every user_data_unregistered message of an SEI NAL unit (header included).
     /// Other payload types are skipped; a size that runs past the NAL, a truncated header
     /// or a missing trailing bit refuse the whole unit.
-    public static func userDataUnregistered<C: Collection>(inNAL nal: C) throws -> [UserDataUnregistered]
+    public static func userDataUnregistered<C: Collection>(inNAL nal: C, codec: VideoCodec = .h264) throws -> [UserDataUnregistered]
         where C.Element == UInt8
     {
-        guard let header = nal.first, NALUnits.type(header) == NALUnits.sei else {
+        guard let header = nal.first, NALUnits.isSEI(NALUnits.type(header, codec: codec), codec: codec),
+              nal.count >= NALUnits.headerLength(codec) else {
             throw SEIParseError(description: "not an SEI NAL unit")
         }
-        let rbsp = EmulationPrevention.unescape(nal.dropFirst())
+        let rbsp = EmulationPrevention.unescape(nal.dropFirst(NALUnits.headerLength(codec)))
         var messages: [UserDataUnregistered] = []
         var i = 0
         func readVariableLength() throws -> Int {

@@ -48,7 +48,7 @@ struct Play: ParsableCommand {
     /// read by whatever demuxer fits (parsebin) and played as fast as it decodes.
     static func description(url: String, latency: Int, headless: Bool, record: String?, snapshot: String?) -> String {
         let q = Preset.launchValue
-        let picture = "queue ! chatparse ! avdec_h264 output-corrupt=false ! videoconvert ! yolooverlay ! chatoverlay ! videoconvert"
+        let picture = "queue ! chatparse ! decodebin ! videoconvert ! yolooverlay ! chatoverlay ! videoconvert"
         let png = snapshot.map {
             "videorate drop-only=true ! video/x-raw,framerate=1/1 ! pngenc ! multifilesink max-files=1 location=\(q($0))"
         }
@@ -60,9 +60,9 @@ struct Play: ParsableCommand {
             branches.append("\(picture) ! tee name=view ! queue ! autovideosink" + (png.map { " view. ! queue ! \($0)" } ?? ""))
         }
         if let record { branches.append("queue ! matroskamux ! filesink location=\(q(record))") }
-        let source = isStream(url) ? "rtspsrc location=\(q(url)) latency=\(latency) ! rtph264depay"
-            : "filesrc location=\(q(url)) ! parsebin ! video/x-h264"
-        return "\(source) ! h264parse config-interval=-1 ! tee name=t"
+        // H.264 or H.265 access units (parsebin depayloads and parses); sound is left aside.
+        let source = isStream(url) ? "rtspsrc location=\(q(url)) latency=\(latency) ! parsebin" : "filesrc location=\(q(url)) ! parsebin"
+        return "\(source) ! capsfilter caps=\"video/x-h264,alignment=au;video/x-h265,alignment=au\" ! tee name=t"
             + branches.map { " t. ! " + $0 }.joined()
     }
 

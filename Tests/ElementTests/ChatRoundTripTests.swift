@@ -185,3 +185,46 @@ final class ChatRoundTripTests: XCTestCase {
         XCTAssertEqual(viewer.stdout.components(separatedBy: "over tcp").count - 1, 1, "de-duplicated across IDR repeats")
     }
 }
+
+/// The envelope in H.265 (a prefix SEI): chatinject writes it into x265 video, chatparse reads
+/// it back from a file and from `chatcast serve` over RTSP.
+final class H265ChatTests: XCTestCase {
+    private func messages(_ lines: [String]) throws -> String {
+        let path = NSTemporaryDirectory() + "chatcast-h265-\(UUID().uuidString).txt"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private let encode = ["video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x265enc", "tune=zerolatency",
+                          "speed-preset=ultrafast", "key-int-max=30", "!", "h265parse", "config-interval=-1", "!"]
+
+    func testChatSurvivesAMatroskaFile() throws {
+        let file = NSTemporaryDirectory() + "chatcast-h265-\(UUID().uuidString).mkv"
+        let chat = try messages(["alice: in h265", "bob: second"])
+        defer { [file, chat].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        let written = try gstLaunch(["videotestsrc", "is-live=true", "num-buffers=45", "!"] + encode
+                                    + ["chatinject", "messages-file=\(chat)", "!", "matroskamux", "!", "filesink", "location=\(file)"])
+        XCTAssertEqual(written.status, 0, written.stderr)
+        let read = try gstLaunch(["filesrc", "location=\(file)", "!", "matroskademux", "!", "h265parse", "!", "chatparse", "!", "chatsink"])
+        XCTAssertEqual(read.status, 0, read.stderr)
+        XCTAssertEqual(jsonObjects(read.stdout).filter { $0["type"] as? String == "chat" }.map { $0["text"] as? String },
+                       ["in h265", "second"], read.stdout)
+    }
+
+    func testChatSurvivesTheServerOverRTSP() throws {
+        let server = try VideoServer()
+        let chat = try messages((1...5).map { "carol: hevc \($0)" })
+        defer { try? FileManager.default.removeItem(atPath: chat) }
+        let publisher = try Background(gstLaunchProcess(["videotestsrc", "is-live=true", "num-buffers=900", "!"] + encode
+                                       + ["chatinject", "messages-file=\(chat)", "repeat-count=5", "!", "rtspclientsink",
+                                          "location=\(server.url("hevc"))"]), name: "h265-publisher")
+        defer { publisher.stop() }
+        try server.waitLive("hevc")
+        let viewer = try gstLaunch(["rtspsrc", "location=\(server.url("hevc"))", "!", "rtph265depay", "!", "h265parse", "!",
+                                    "identity", "eos-after=60", "!", "chatparse", "!", "chatsink"], timeout: 60)
+        assertViewerEnded(viewer, "h265 viewer")
+        let texts = jsonObjects(viewer.stdout).filter { $0["type"] as? String == "chat" }.compactMap { $0["text"] as? String }
+        XCTAssertFalse(texts.isEmpty, "the chat rides in H.265 through the server: \(viewer.stdout.prefix(500)) \(viewer.stderr)")
+        XCTAssertTrue(texts.allSatisfy { $0.hasPrefix("hevc ") }, "\(texts)")
+    }
+}

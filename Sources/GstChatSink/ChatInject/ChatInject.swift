@@ -52,7 +52,7 @@ final class ChatInject: TransformImpl {
     private let element: ElementRef
     private let settings = Mutex(Settings())
     private let queue = Mutex(Queue())
-    private let stream = Mutex(H264StreamInfo())
+    private let stream = Mutex(CodedStreamInfo())
     private let follower = Mutex<FileFollower?>(nil)
     private let chat = Mutex<IRCClient?>(nil)
     /// The chat server asked for a key frame (a viewer starts or resumes).
@@ -149,7 +149,7 @@ final class ChatInject: TransformImpl {
     }
 
     func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
-        if let info = H264StreamInfo(capsEvent: event) { stream.withLock { $0 = info } }
+        if let info = CodedStreamInfo(capsEvent: event) { stream.withLock { $0 = info } }
         return true
     }
 
@@ -172,12 +172,12 @@ final class ChatInject: TransformImpl {
             return packed
         }
         guard !packed.envelope.isEmpty else { return .ok }
-        let nal = UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: packed.payload).seiNAL()
+        let nal = UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: packed.payload).seiNAL(codec: info.codec)
         var map = GstMapInfo()
         guard gst_buffer_map(buffer.pointer, &map, GST_MAP_READ) != 0 else {
             throw ElementError.failed("chatinject could not map a buffer")
         }
-        let inserted = AccessUnit.inserting(nal, into: UnsafeBufferPointer(start: map.data, count: Int(map.size)), format: info.format)
+        let inserted = AccessUnit.inserting(nal, into: UnsafeBufferPointer(start: map.data, count: Int(map.size)), format: info.format, codec: info.codec)
         gst_buffer_unmap(buffer.pointer, &map)
         guard let out = inserted else {
             ChatInject.log.warning(element, "an access unit could not be parsed; nothing inserted")
@@ -191,7 +191,7 @@ final class ChatInject: TransformImpl {
 
     /// The buffer's ROI metas as detections in the frame's pixels (from the caps; the boxes
     /// themselves when the caps carry no size).
-    private func frameDetections(_ buffer: BufferRef, _ info: H264StreamInfo) -> EnvelopeDetections? {
+    private func frameDetections(_ buffer: BufferRef, _ info: CodedStreamInfo) -> EnvelopeDetections? {
         let regions = buffer.regionsOfInterest
         guard !regions.isEmpty else { return nil }
         let objects = regions.map(\.labeledDetection)

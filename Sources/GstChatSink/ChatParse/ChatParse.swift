@@ -11,7 +11,9 @@ import YoloCore
 /// with the `message` signal and `chatparse` element messages; malformed envelopes are
 /// dropped, counted in `dropped` and logged, and the video flows on.
 final class ChatParse: TransformImpl {
-    static let caps = "video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au"
+    /// H.264, and H.265 (the same envelope in a prefix SEI).
+    static let caps = "video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au; "
+        + "video/x-h265, stream-format=(string){ byte-stream, hvc1, hev1 }, alignment=(string)au"
     static let elementDescription = ElementDescription(
         typeName: "GstChatParse", elementName: "chatparse", longName: "ChatCast SEI parser", classification: "Codec/Parser/Video",
         summary: "Reads chat and detections carried as H.264 SEI and attaches them as metas", author: "ChatCast",
@@ -32,7 +34,7 @@ final class ChatParse: TransformImpl {
     private let dropped = Mutex<UInt32>(0)
     private let strip = Mutex(false)
     private let postMessages = Mutex(true)
-    private let stream = Mutex(H264StreamInfo())
+    private let stream = Mutex(CodedStreamInfo())
     private let seen = Mutex(RecentIDs())
 
     init(element: ElementRef) { self.element = element }
@@ -59,7 +61,7 @@ final class ChatParse: TransformImpl {
     }
 
     func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
-        if let info = H264StreamInfo(capsEvent: event) { stream.withLock { $0 = info } }
+        if let info = CodedStreamInfo(capsEvent: event) { stream.withLock { $0 = info } }
         return true
     }
 
@@ -71,9 +73,9 @@ final class ChatParse: TransformImpl {
             throw ElementError.failed("chatparse could not map a buffer")
         }
         let bytes = UnsafeBufferPointer(start: map.data, count: Int(map.size))
-        let found = AccessUnit.userData(in: bytes, format: info.format)
+        let found = AccessUnit.userData(in: bytes, format: info.format, codec: info.codec)
         let stripped = strip && (!found.payloads.isEmpty || found.malformed > 0)
-            ? AccessUnit.removingUserData(bytes, format: info.format) : nil
+            ? AccessUnit.removingUserData(bytes, format: info.format, codec: info.codec) : nil
         gst_buffer_unmap(buffer.pointer, &map)
 
         var envelopes: [ChatEnvelope] = []
@@ -99,7 +101,7 @@ final class ChatParse: TransformImpl {
         return .ok
     }
 
-    private func attach(_ envelope: ChatEnvelope, to buffer: BufferRef, frame: H264StreamInfo, post: Bool) {
+    private func attach(_ envelope: ChatEnvelope, to buffer: BufferRef, frame: CodedStreamInfo, post: Bool) {
         let pts = buffer.pts
         let signal = element.hasHandlers(0)
         for message in envelope.chat where seen.withLock({ $0.insert(message.id) }) {

@@ -38,7 +38,7 @@ final class ChatSink: SinkImpl {
     private let element: ElementRef
     private let settings = Mutex(Settings())
     private let forwarder = Mutex<Forwarder?>(nil)
-    private let stream = Mutex(H264StreamInfo())
+    private let stream = Mutex(CodedStreamInfo())
     /// The open output; only the streaming thread and start/stop touch it.
     private let output = Mutex<UnsafeMutablePointer<FILE>?>(nil)
 
@@ -108,7 +108,7 @@ final class ChatSink: SinkImpl {
     }
 
     func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
-        if let info = H264StreamInfo(capsEvent: event) { stream.withLock { $0 = info } }
+        if let info = CodedStreamInfo(capsEvent: event) { stream.withLock { $0 = info } }
         return true
     }
 
