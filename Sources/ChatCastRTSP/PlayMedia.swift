@@ -26,17 +26,27 @@ final class PlayMedia {
     private var backlog: [[Buffer]]
     private var paceOrigin = GstClockTime.max
     private var paceStart: UInt64 = 0
+    private var hasCaps: [Bool]
 
     init(media: UnsafeMutablePointer<GstRTSPMedia>, sources: [RoomBridge.Element?], videoTrack: Int?) {
         self.media = media
         self.sources = sources
         self.videoTrack = videoTrack
         backlog = Array(repeating: [], count: sources.count)
+        hasCaps = Array(repeating: false, count: sources.count)
     }
 
     deinit { backlog.joined().forEach(Self.unref) }
 
     var isCatchingUp: Bool { paceOrigin != GstClockTime.max }
+
+    /// Gives `track`'s appsrc its caps, once: a track (the sound) may first arrive after the
+    /// media was made.
+    func ensureCaps(_ caps: UnsafeMutablePointer<GstCaps>?, track: Int) {
+        guard track < sources.count, !hasCaps[track], let caps, let source = sources[track] else { return }
+        source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { gst_app_src_set_caps($0, caps) }
+        hasCaps[track] = true
+    }
 
     /// Starts (again) from `cached`, the room's runs by track (buffers are referenced here).
     func start(with cached: [Int: [Buffer]]) {

@@ -183,8 +183,10 @@ public final class RTSPServer: @unchecked Sendable {
     /// Closes every client and stops the main loop; the object can be dropped afterwards.
     public func stop() {
         guard thread != nil else { return }
-        // Recordings end with their index and duration written.
+        // Recordings end with their index and duration written, those of rooms that just
+        // ended too.
         for room in lock.withLock({ Array(rooms.values) }) { room.finishRecording() }
+        _ = RoomRecorder.finishing.wait(timeout: .now() + 10)
         for id in sources {
             if let source = g_main_context_find_source_by_id(context, id) { g_source_destroy(source) }
         }

@@ -145,7 +145,7 @@ final class RoomBridge: @unchecked Sendable {
         }
         sinks.forEach { gst_object_unref($0) }
         dropped.forEach(unref)
-        if let recorded { DispatchQueue.global().async { recorded.finish() } }
+        recorded?.finishInBackground()
         if wasLive { onEnded?(self) }
     }
 
@@ -196,7 +196,11 @@ final class RoomBridge: @unchecked Sendable {
             }
             // One carrier per buffer, shared by reference by every PLAY appsrc; pushed under the
             // lock so that it never overtakes what the pacer releases.
-            for media in medias { media.offer(carrier, track: track) }
+            for media in medias {
+                media.ensureCaps(caps[track], track: track)
+                media.offer(carrier, track: track)
+            }
+            recorder?.ensureCaps(caps[track], track: track)
             recorder?.offer(carrier, track: track, isKey: isKey)
         }
         dropped.forEach(unref)
@@ -215,6 +219,10 @@ final class RoomBridge: @unchecked Sendable {
         } catch {
             onRecordingFailed?(self, error)
             return
+        }
+        made.onError = { [weak self] message in
+            guard let self else { return }
+            self.onRecordingFailed?(self, RoomRecorder.Failure.cannotBuild(message))
         }
         lock.withLock {
             guard recordMedia != nil else { return }
@@ -350,11 +358,7 @@ final class RoomBridge: @unchecked Sendable {
             gst_object_unref(pad)
         }
         lock.withLock {
-            for (index, source) in sources.enumerated() {
-                if let source, index < caps.count, let caps = caps[index] {
-                    source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { gst_app_src_set_caps($0, caps) }
-                }
-            }
+            for index in sources.indices where index < caps.count { playMedia.ensureCaps(caps[index], track: index) }
             medias.append(playMedia)
             // In order: the cached runs first, then whatever `forward` offers next.
             playMedia.start(with: cachedRuns())

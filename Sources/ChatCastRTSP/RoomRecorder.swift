@@ -25,8 +25,13 @@ final class RoomRecorder: @unchecked Sendable {
     private var origin = GstClockTime.max
     private var started = false
     private var ended = false
+    private var hasCaps: [Bool] = []
     /// Files begun so far (for tests and the log).
     private(set) var files: [String] = []
+    /// Recordings still being finished in the background (a stopping server waits for them).
+    static let finishing = DispatchGroup()
+    /// Told when the recording stopped on an error (its message).
+    var onError: (@Sendable (String) -> Void)?
 
     enum Failure: Error, CustomStringConvertible {
         case cannotBuild(String)
@@ -51,10 +56,8 @@ final class RoomRecorder: @unchecked Sendable {
         pipeline = element!
         let bin = UnsafeMutableRawPointer(pipeline).assumingMemoryBound(to: GstBin.self)
         sources = plan.codecs.indices.map { gst_bin_get_by_name(bin, "src\($0)") }
-        for (index, source) in sources.enumerated() {
-            guard let source, index < caps.count, let caps = caps[index] else { continue }
-            source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { gst_app_src_set_caps($0, caps) }
-        }
+        hasCaps = Array(repeating: false, count: sources.count)
+        for index in sources.indices where index < caps.count { ensureCaps(caps[index], track: index) }
         if let mux = gst_bin_get_by_name(bin, "mux") {
             _ = cgst_signal_connect(mux, "format-location", unsafeBitCast(RoomRecorder.nameFile, to: GCallback.self),
                                     Unmanaged.passUnretained(self).toOpaque())
@@ -93,6 +96,17 @@ final class RoomRecorder: @unchecked Sendable {
 
     var recordedFiles: [String] { lock.withLock { files } }
 
+    /// Gives `track`'s appsrc its caps, once: the sound may first arrive after the recording
+    /// began, and a source without caps stops the whole file.
+    func ensureCaps(_ caps: UnsafeMutablePointer<GstCaps>?, track: Int) {
+        guard let caps, track < sources.count, let source = sources[track] else { return }
+        let first = lock.withLock { () -> Bool in
+            defer { hasCaps[track] = true }
+            return !hasCaps[track]
+        }
+        if first { source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { gst_app_src_set_caps($0, caps) } }
+    }
+
     /// A carried buffer of `track` (clock times in its offset fields); the recording starts at
     /// the first video key frame (the first buffer without video) and is timed from there.
     func offer(_ carrier: UnsafeMutablePointer<GstBuffer>, track: Int, isKey: Bool) {
@@ -118,6 +132,15 @@ final class RoomRecorder: @unchecked Sendable {
         source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { _ = gst_app_src_push_buffer($0, buffer) }
     }
 
+    /// `finish` on another thread, counted in `finishing`.
+    func finishInBackground() {
+        Self.finishing.enter()
+        DispatchQueue.global().async {
+            self.finish()
+            Self.finishing.leave()
+        }
+    }
+
     /// Ends the files properly (index and duration written); waits at most `seconds`.
     func finish(within seconds: Double = 5) {
         let first = lock.withLock { () -> Bool in
@@ -131,7 +154,17 @@ final class RoomRecorder: @unchecked Sendable {
         guard let bus = gst_element_get_bus(pipeline) else { return }
         defer { gst_object_unref(bus) }
         let kinds = GstMessageType(rawValue: GST_MESSAGE_EOS.rawValue | GST_MESSAGE_ERROR.rawValue)
-        if let message = gst_bus_timed_pop_filtered(bus, GstClockTime(seconds * 1e9), kinds) { gst_message_unref(message) }
+        if let message = gst_bus_timed_pop_filtered(bus, GstClockTime(seconds * 1e9), kinds) {
+            if message.pointee.type == GST_MESSAGE_ERROR {
+                var error: UnsafeMutablePointer<GError>?
+                gst_message_parse_error(message, &error, nil)
+                onError?(error.map { String(cString: $0.pointee.message) } ?? "unknown error")
+                if let error { g_error_free(error) }
+            }
+            gst_message_unref(message)
+        } else {
+            onError?("the recording did not finish within \(Int(seconds)) s; its last file may lack its index")
+        }
         gst_element_set_state(pipeline, GST_STATE_NULL)
     }
 }

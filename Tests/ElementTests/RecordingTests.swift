@@ -73,6 +73,8 @@ final class RecordingTests: XCTestCase {
     }
 
     /// `record: true` rooms of a config file (and not the others), with sound, cut every 2 s.
+    /// The sound starts a second after the picture, so the recording (and the room) begin
+    /// before the sound track's first buffer has been seen.
     func testRecordTrueRoomsAreRecordedWithTheirSoundAndCutAtTheSegmentLength() throws {
         let config = dir + "/serve.yaml"
         let recorded = dir + "/cut"
@@ -87,7 +89,7 @@ final class RecordingTests: XCTestCase {
             let ffmpeg = Process()
             ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
             ffmpeg.arguments = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
-                                "-f", "lavfi", "-i", "sine", "-c:v", "libx264", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                                "-itsoffset", "1", "-f", "lavfi", "-i", "sine", "-c:v", "libx264", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac",
                                 "-t", "7", "-f", "rtsp", server.url(room)]
             return try Background(ffmpeg, name: "ffmpeg-" + room)
         }
