@@ -90,18 +90,19 @@ public struct TrackPlan: Equatable, Sendable {
         return "( " + branches.joined(separator: " ") + " )"
     }
 
-    /// A viewer's PLAY media: appsrc `srcN` → parser → payloader `payN`. Video gets its
-    /// parameter sets at the front of every key frame's access unit (the parser's doing; the
-    /// payloader's own config-interval would put them after our SEI, between it and the
-    /// slice, and ffmpeg then splits the frame in two with one timestamp).
+    /// A viewer's PLAY media: appsrc `srcN` → payloader `payN`. What arrives was parsed once
+    /// on the RECORD side (access units with the parameter sets at the front of every key
+    /// frame), so no viewer parses it again; the payloader's own config-interval would put
+    /// them after our SEI, between it and the slice, and ffmpeg then splits the frame in two
+    /// with one timestamp.
     public var playLaunch: String {
         let branches = codecs.enumerated().map { index, codec -> String in
             let source = "appsrc name=src\(index) is-live=true format=time max-bytes=4000000"
             let pay = "name=pay\(index) pt=\(96 + index)"
             switch codec {
-            case .h264: return "\(source) ! h264parse config-interval=-1 ! rtph264pay \(pay)"
-            case .h265: return "\(source) ! h265parse config-interval=-1 ! rtph265pay \(pay)"
-            case .aac, .aacLATM: return "\(source) ! aacparse ! rtpmp4gpay \(pay)"
+            case .h264: return "\(source) ! rtph264pay \(pay)"
+            case .h265: return "\(source) ! rtph265pay \(pay)"
+            case .aac, .aacLATM: return "\(source) ! rtpmp4gpay \(pay)"
             case .opus: return "\(source) ! rtpopuspay \(pay)"
             case .pcma: return "\(source) ! rtppcmapay name=pay\(index) pt=8"
             case .pcmu: return "\(source) ! rtppcmupay name=pay\(index) pt=0"
