@@ -20,7 +20,6 @@ final class PlayMedia {
     let media: UnsafeMutablePointer<GstRTSPMedia>
     let sources: [RoomBridge.Element?]
     let gate = PlayGate()
-    private let videoTrack: Int?
     private var hasPlayed = false
     private var paused = false
     private var backlog: [[Buffer]]
@@ -28,10 +27,9 @@ final class PlayMedia {
     private var paceStart: UInt64 = 0
     private var hasCaps: [Bool]
 
-    init(media: UnsafeMutablePointer<GstRTSPMedia>, sources: [RoomBridge.Element?], videoTrack: Int?) {
+    init(media: UnsafeMutablePointer<GstRTSPMedia>, sources: [RoomBridge.Element?]) {
         self.media = media
         self.sources = sources
-        self.videoTrack = videoTrack
         backlog = Array(repeating: [], count: sources.count)
         hasCaps = Array(repeating: false, count: sources.count)
     }

@@ -350,7 +350,7 @@ final class RoomBridge: @unchecked Sendable {
             gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "src\($0)")
         }
         startTimeEarlier(bin)
-        let playMedia = PlayMedia(media: media, sources: sources, videoTrack: codecs.firstIndex(where: \.isVideo))
+        let playMedia = PlayMedia(media: media, sources: sources)
         for (index, source) in sources.enumerated() {
             guard let source, let pad = gst_element_get_static_pad(source, "src") else { continue }
             _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, codecs[index].isVideo ? RoomBridge.retimeVideo : RoomBridge.retimeAudio,
