@@ -254,16 +254,24 @@ final class RoomBridge: @unchecked Sendable {
         return runs
     }
 
-    /// Releases what starting viewers are due, every 10 ms while the room has viewers.
+    /// Releases what starting viewers are due, every 10 ms while one of them is catching up.
     private var pacer: DispatchSourceTimer?
+    /// Which pacer is current: a stopped timer may still deliver a tick already queued.
+    private var pacerGeneration = 0
 
     private func pacing(_ on: Bool) {
         if on, pacer == nil {
+            pacerGeneration += 1
+            let generation = pacerGeneration
             let timer = DispatchSource.makeTimerSource(queue: .global())
             timer.schedule(deadline: .now(), repeating: .milliseconds(10))
             timer.setEventHandler { [weak self] in
                 guard let self else { return }
-                self.lock.withLock { self.medias.forEach { $0.release() } }
+                self.lock.withLock {
+                    guard self.pacer != nil, self.pacerGeneration == generation else { return }
+                    self.medias.forEach { $0.release() }
+                    if !self.medias.contains(where: \.isCatchingUp) { self.pacing(false) }
+                }
             }
             timer.resume()
             pacer = timer
@@ -386,10 +394,7 @@ final class RoomBridge: @unchecked Sendable {
     }
 
     fileprivate func forget(_ media: PlayMedia) {
-        lock.withLock {
-            medias.removeAll { $0 === media }
-            if medias.isEmpty { pacing(false) }
-        }
+        lock.withLock { medias.removeAll { $0 === media } }
         media.sources.compactMap { $0 }.forEach { gst_object_unref($0) }
     }
 }
