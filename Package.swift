@@ -27,6 +27,8 @@ let package = Package(
                        providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
         .systemLibrary(name: "CGstRTSPServer", pkgConfig: "gstreamer-rtsp-server-1.0",
                        providers: [.apt(["libgstrtspserver-1.0-dev"])]),
+        .systemLibrary(name: "CGstPbutils", pkgConfig: "gstreamer-pbutils-1.0",
+                       providers: [.apt(["libgstreamer-plugins-base1.0-dev"])]),
         .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
         .systemLibrary(name: "CGstCheck", pkgConfig: "gstreamer-check-1.0",
                        providers: [.apt(["libgstreamer1.0-dev"])]),
@@ -69,8 +71,8 @@ let package = Package(
         .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer", "CGstRTSPGlue"],
                 linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0"), .linkedLibrary("gio-2.0")]),
         .executableTarget(name: "Launcher", dependencies: [
-            "CGStreamer", "CGstGlue", "ChatCastJSON", "ChatCastSEI", "ChatIRC", "ChatIRCServer", "ChatCastRTSP", "ChatCastPresets",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+            "CGStreamer", "CGstGlue", "CGstPbutils", "ChatCastJSON", "ChatCastSEI", "ChatIRC", "ChatIRCServer", "ChatCastRTSP",
+            "ChatCastPresets", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
         ]),
 
         .executableTarget(name: "TorchForwardLoop", dependencies: ["CTorch"], path: "bench/TorchForwardLoop"),

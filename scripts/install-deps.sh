@@ -10,7 +10,7 @@ packages=(
   libgstrtspserver-1.0-dev libtorch-dev libpango1.0-dev libcairo2-dev
   # run
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-x
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-x gstreamer1.0-alsa
   # model training, tests and benchmarks
   python3 python3-torch python3-numpy python3-opencv python3-skimage python3-pil ffmpeg
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 time

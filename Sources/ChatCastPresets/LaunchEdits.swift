@@ -23,6 +23,26 @@ public enum LaunchEdits {
         return join(stages)
     }
 
+    /// The description cut after the first stage whose element is `factory`: what comes up
+    /// to it and what follows it; nil when no stage is made by `factory`.
+    public static func cut(after factory: String, in description: String) -> (head: String, tail: String)? {
+        let stages = split(description)
+        guard let at = stages.firstIndex(where: { $0.first == factory }) else { return nil }
+        return (join(Array(stages[...at])), join(Array(stages[(at + 1)...])))
+    }
+
+    /// The stages before the first one made by `factory` replaced by `replacement`.
+    public static func replacing(before factory: String, in description: String, with replacement: String) -> String {
+        let stages = split(description)
+        guard let at = stages.firstIndex(where: { $0.first == factory }) else { return description }
+        return join([Preset.launchTokens(replacement)] + Array(stages[at...]))
+    }
+
+    /// The element of every stage, last stage first.
+    public static func lastFactories(in description: String) -> [String] {
+        split(description).reversed().compactMap(\.first)
+    }
+
     private static func split(_ description: String) -> [[String]] {
         var stages: [[String]] = [[]]
         for token in Preset.launchTokens(description) {

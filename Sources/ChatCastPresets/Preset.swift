@@ -8,12 +8,15 @@ public struct Preset: Equatable, Sendable {
     public var kind: Kind
     /// The gst-launch description with placeholders.
     public var pipeline: String
+    /// An optional sound branch: more gst-launch chains linked to elements the pipeline
+    /// names (`in. ! … ! out.`), left out when the input has no sound or it is not wanted.
+    public var audio: String?
     /// Placeholder defaults in file order.
     public var defaults: [(key: String, value: String)]
     public var file: String
 
     public static func == (a: Preset, b: Preset) -> Bool {
-        a.name == b.name && a.description == b.description && a.kind == b.kind && a.pipeline == b.pipeline
+        a.name == b.name && a.description == b.description && a.kind == b.kind && a.pipeline == b.pipeline && a.audio == b.audio
             && a.defaults.map(\.key) == b.defaults.map(\.key) && a.defaults.map(\.value) == b.defaults.map(\.value) && a.file == b.file
     }
 
@@ -33,22 +36,36 @@ public struct Preset: Equatable, Sendable {
     /// The description with every placeholder replaced (overrides first, then defaults).
     /// A value that gst-launch would split is put in double quotes.
     public func description(setting overrides: [String: String] = [:]) throws -> String {
+        try render(pipeline, setting: overrides)
+    }
+
+    /// The sound branch with every placeholder replaced; nil when the preset has none, or
+    /// when a placeholder only it uses is empty (a camera without `audio-device`).
+    public func audioDescription(setting overrides: [String: String] = [:]) throws -> String? {
+        guard let audio else { return nil }
+        let own = Set(Self.placeholders(in: audio)).subtracting(Self.placeholders(in: pipeline))
+        let values = Dictionary(defaults.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }).merging(overrides) { _, new in new }
+        if own.contains(where: { (values[$0] ?? "").isEmpty }) { return nil }
+        return try render(audio, setting: overrides)
+    }
+
+    /// The exact command line: `gst-launch-1.0 …` with its sound branch, quoted for a POSIX shell.
+    public func commandLine(setting overrides: [String: String] = [:]) throws -> String {
+        let whole = [try description(setting: overrides), try audioDescription(setting: overrides)].compactMap { $0 }.joined(separator: " ")
+        return (["gst-launch-1.0", "-e"] + Self.launchTokens(whole).map(Self.shellQuoted)).joined(separator: " ")
+    }
+
+    private func render(_ text: String, setting overrides: [String: String]) throws -> String {
         let known = Set(defaults.map(\.key))
         for key in overrides.keys.sorted() where !known.contains(key) {
             throw PresetError(file: file, line: nil,
                               message: "preset \(name) has no placeholder \"\(key)\" (it has: \(defaults.map(\.key).joined(separator: ", ")))")
         }
-        var out = pipeline
+        var out = text
         for (key, value) in defaults {
             out = out.replacingAll("${\(key)}", with: Self.launchValue(overrides[key] ?? value))
         }
         return out
-    }
-
-    /// The exact command line: `gst-launch-1.0 …`, quoted for a POSIX shell.
-    public func commandLine(setting overrides: [String: String] = [:]) throws -> String {
-        let tokens = Self.launchTokens(try description(setting: overrides))
-        return (["gst-launch-1.0", "-e"] + tokens.map(Self.shellQuoted)).joined(separator: " ")
     }
 
     public static func launchValue(_ value: String) -> String {

@@ -4,7 +4,7 @@ import Yams
 /// Loads and checks `*.yaml` presets: unknown keys, a bad kind, a placeholder without a
 /// default (a typo) and a default no placeholder uses are refused with file, line and name.
 public enum PresetLibrary {
-    static let keys = ["name", "description", "kind", "pipeline", "defaults"]
+    static let keys = ["name", "description", "kind", "pipeline", "audio", "defaults"]
 
     public static func load(directory: String) throws -> [Preset] {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
@@ -64,7 +64,8 @@ public enum PresetLibrary {
                 defaults.append((k, v))
             }
         }
-        let used = Preset.placeholders(in: pipeline)
+        let audio = mapping["audio"]?.string
+        let used = Preset.placeholders(in: pipeline + " " + (audio ?? ""))
         for placeholder in used where !defaults.contains(where: { $0.key == placeholder }) {
             throw PresetError(file: file, line: line(of: "${\(placeholder)}", inText: text),
                               message: "placeholder ${\(placeholder)} has no default (known: \(defaults.map(\.key).joined(separator: ", ")))")
@@ -73,7 +74,7 @@ public enum PresetLibrary {
             throw PresetError(file: file, line: line(of: "\(key):", inText: text), message: "default \"\(key)\" is used by no placeholder")
         }
         return Preset(name: name, description: mapping["description"]?.string ?? "", kind: kind, pipeline: pipeline,
-                      defaults: defaults, file: file)
+                      audio: audio, defaults: defaults, file: file)
     }
 
     static func line(of needle: String, in file: String) -> Int? {

@@ -81,7 +81,7 @@ struct Demo: ParsableCommand {
         }
         Terminal.say("viewer playing \(url)")
         let viewer = try PipelineRunner(description: Play.description(
-            url: url, latency: 200, headless: windowless, record: nil, snapshot: windowless ? snapshot : nil))
+            presets: try location.load(), url: url, latency: 200, headless: windowless, record: nil, snapshot: windowless ? snapshot : nil))
         viewer.end(after: max(1, duration - Date().timeIntervalSince(started)))
         let outcome = withExtendedLifetime(window) { viewer.run { _, _ in } }
         if case let .failed(message) = outcome {

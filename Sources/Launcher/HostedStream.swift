@@ -8,7 +8,8 @@ import Foundation
 /// served by an RTSP server in this process ("Stream Video to Server" started one on its own
 /// thread), and the room's topic on the chat server announces its URL until the run ends.
 struct HostedStream {
-    var launch: String
+    /// The publish pipeline ending in payloaders (pay0, pay1).
+    var mount: String
     var room: String
     var port: Int
     var bind: String
@@ -26,7 +27,6 @@ struct HostedStream {
         settings.port = port
         settings.address = bind
         let server = try RTSPServer(settings: settings)
-        let mount = LaunchEdits.replacingLast(in: launch, with: "rtph264pay name=pay0 pt=96 config-interval=-1")
         server.mount("/\(room)", launch: "( \(mount) )", shared: true)
         try server.start()
         defer { server.stop() }

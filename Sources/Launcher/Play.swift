@@ -35,6 +35,8 @@ struct Play: ParsableCommand {
     @Option(help: "Receive buffer of the viewer (jitter buffer), in milliseconds.")
     var latency = 200
 
+    @OptionGroup var location: Presets.Location
+
     func validate() throws {
         if url == nil && room == nil { throw ValidationError("give an rtsp:// URL or --room") }
         if let url, !Self.isStream(url), !FileManager.default.isReadableFile(atPath: url) {
@@ -44,26 +46,31 @@ struct Play: ParsableCommand {
 
     static func isStream(_ url: String) -> Bool { url.hasPrefix("rtsp://") || url.hasPrefix("rtsps://") }
 
-    /// The viewer's pipeline: the play presets' parts, teed for what was asked. A file is
-    /// read by whatever demuxer fits (parsebin) and played as fast as it decodes.
-    static func description(url: String, latency: Int, headless: Bool, record: String?, snapshot: String?) -> String {
-        let q = Preset.launchValue
-        let picture = "queue ! chatparse ! decodebin ! videoconvert ! yolooverlay ! chatoverlay ! videoconvert"
-        let png = snapshot.map {
-            "videorate drop-only=true ! video/x-raw,framerate=1/1 ! pngenc ! multifilesink max-files=1 location=\(q($0))"
-        }
+    /// The viewer's pipeline, built from the play presets: the source (up to the first
+    /// capsfilter) of the first one asked for, or a file read by whatever demuxer fits
+    /// (parsebin); then each preset's remaining stages as a branch of a tee.
+    static func description(presets: [Preset], url: String, latency: Int, headless: Bool, record: String?,
+                            snapshot: String?) throws -> String {
+        var wanted = [(headless ? "play-headless" : "play", [String: String]())]
+        if let snapshot { wanted.append(("play-snapshot", ["snapshot": snapshot])) }
+        if let record { wanted.append(("record", ["output": record])) }
+        var source: String?
         var branches: [String] = []
-        if headless {
-            branches.append("queue ! chatparse post-messages=false ! chatsink")
-            if let png { branches.append("\(picture) ! \(png)") }
-        } else {
-            branches.append("\(picture) ! tee name=view ! queue ! autovideosink" + (png.map { " view. ! queue ! \($0)" } ?? ""))
+        for (name, own) in wanted {
+            guard let preset = presets.first(where: { $0.name == name && $0.kind == .play }) else {
+                throw ValidationError("no play preset \(name) (have: \(presets.filter { $0.kind == .play }.map(\.name).joined(separator: ", ")))")
+            }
+            let keys = Set(preset.defaults.map(\.key))
+            let values = own.merging(["url": url, "latency": String(latency)]) { mine, _ in mine }.filter { keys.contains($0.key) }
+            guard let parts = LaunchEdits.cut(after: "capsfilter", in: try preset.description(setting: values)) else {
+                throw ValidationError("play preset \(name) needs a capsfilter after its source (the stages after it are its branch)")
+            }
+            source = source ?? parts.head
+            branches.append(parts.tail)
         }
-        if let record { branches.append("queue ! matroskamux ! filesink location=\(q(record))") }
-        // H.264 or H.265 access units (parsebin depayloads and parses); sound is left aside.
-        let source = isStream(url) ? "rtspsrc location=\(q(url)) latency=\(latency) ! parsebin" : "filesrc location=\(q(url)) ! parsebin"
-        return "\(source) ! capsfilter caps=\"video/x-h264,alignment=au;video/x-h265,alignment=au\" ! tee name=t"
-            + branches.map { " t. ! " + $0 }.joined()
+        var head = source!
+        if !isStream(url) { head = LaunchEdits.replacing(before: "parsebin", in: head, with: "filesrc location=\(Preset.launchValue(url))") }
+        return "\(head) ! tee name=t" + branches.map { " t. ! queue ! " + $0 }.joined()
     }
 
     func run() throws {
@@ -85,8 +92,8 @@ struct Play: ParsableCommand {
             }
         }
         let windowless = window == nil
-        let pipeline = try PipelineRunner(description: Self.description(url: target!, latency: latency, headless: windowless,
-                                                                        record: record, snapshot: snapshot))
+        let pipeline = try PipelineRunner(description: Self.description(presets: try location.load(), url: target!, latency: latency,
+                                                                        headless: windowless, record: record, snapshot: snapshot))
         pipeline.end(after: duration)
         let outcome = withExtendedLifetime(window) { pipeline.run { _, _ in } }
         if let snapshot { Terminal.say("snapshot: \(snapshot)") }

@@ -52,6 +52,12 @@ struct Publish: ParsableCommand {
     @Option(help: "Stop after this many seconds.")
     var duration: Double?
 
+    @Option(name: .customLong("audio-device"), help: "Sound input for the camera preset (an ALSA device such as hw:1, see `arecord -L`); without it the camera publishes no sound.")
+    var audioDevice: String?
+
+    @Flag(name: .customLong("no-audio"), help: "Leave the input's sound out (a file's sound is published by default).")
+    var noAudio = false
+
     @Option(name: .customLong("set"), help: "Other preset values, KEY=VALUE (see `chatcast presets show publish-NAME`).")
     var settings: [String] = []
 
@@ -64,22 +70,21 @@ struct Publish: ParsableCommand {
         if let hostRTSP, !(0...65535).contains(hostRTSP) { throw ValidationError("--host-rtsp takes a port, 0...65535") }
     }
 
-    /// The gst-launch description: the preset with this command's values and edits.
-    func description() throws -> String {
+    func plan() throws -> PublishPlan {
         try PublishPlan(preset: preset, input: input, room: room, server: server, nick: nick, detect: detect, model: model,
-                        to: to, settings: try Presets.Show.parse(settings))
-            .description(presets: try location.load())
+                        to: to, settings: try Presets.Show.parse(settings), sound: !noAudio, audioDevice: audioDevice)
     }
 
     func run() throws {
-        let line = try description()
+        let plan = try plan()
         if let hostRTSP {
-            try HostedStream(launch: line, room: room, port: hostRTSP, bind: hostBind, chatServer: server, nick: nick,
+            let mount = try plan.mountDescription(presets: try location.load(), videoPayloader: "rtph264pay name=pay0 pt=96 config-interval=-1")
+            try HostedStream(mount: mount, room: room, port: hostRTSP, bind: hostBind, chatServer: server, nick: nick,
                              password: EnvironmentPassword.publisher.resolve(password), announceHost: announceHost, duration: duration).run()
             return
         }
         Terminal.say("publishing to \(to ?? "rtsp://127.0.0.1:8554/\(room)") with the chat of #\(room) on \(server)")
-        let pipeline = try PipelineRunner(description: line)
+        let pipeline = try PipelineRunner(description: try plan.description(presets: try location.load()))
         if let user { pipeline.set("user-id", user, onEvery: "rtspclientsink") }
         if let secret = EnvironmentPassword.publisher.resolve(password) { pipeline.set("user-pw", secret, onEvery: "rtspclientsink") }
         pipeline.end(after: duration)
@@ -90,7 +95,7 @@ struct Publish: ParsableCommand {
     }
 }
 
-/// What `chatcast publish` (and the demo) turn into a pipeline description.
+/// What `chatcast publish` (and the demo, and `serve`'s mounts) turn into a pipeline description.
 struct PublishPlan {
     var preset = "test"
     var input: String?
@@ -101,15 +106,44 @@ struct PublishPlan {
     var model: String?
     var to: String?
     var settings: [String: String] = [:]
+    /// The preset's sound branch where the input has sound (false: `--no-audio`).
+    var sound = true
+    /// The camera's microphone, the preset's `${audio-device}`.
+    var audioDevice: String?
 
     var url: String { to ?? "rtsp://127.0.0.1:8554/\(room)" }
 
-    func description(presets: [Preset]) throws -> String {
+    /// The picture's chain, ending in the preset's sink, and the sound branch if it is used.
+    struct Parts {
+        var video: String
+        var audio: String?
+        var whole: String { [video, audio].compactMap { $0 }.joined(separator: " ") }
+    }
+
+    func description(presets: [Preset]) throws -> String { try parts(presets: presets).whole }
+
+    /// The same pipeline ending in payloaders for an RTSP server's mount (pay0 the picture,
+    /// pay1 the sound) instead of rtspclientsink.
+    func mountDescription(presets: [Preset], videoPayloader: String) throws -> String {
+        let parts = try parts(presets: presets)
+        let video = LaunchEdits.replacingLast(in: parts.video, with: videoPayloader)
+        guard let audio = parts.audio else { return video }
+        guard let payloader = LaunchEdits.lastFactories(in: audio).lazy.compactMap({ Self.audioPayloaders[$0] }).first else {
+            throw ValidationError("preset \(preset): no RTP payloader for its sound encoder (know: \(Self.audioPayloaders.keys.sorted().joined(separator: ", ")))")
+        }
+        return video + " " + LaunchEdits.replacingLast(in: audio, with: "\(payloader) name=pay1")
+    }
+
+    /// Sound encoders a preset may end its sound branch with, and their payloaders.
+    static let audioPayloaders = ["opusenc": "rtpopuspay pt=97", "avenc_aac": "rtpmp4gpay pt=97", "alawenc": "rtppcmapay",
+                                  "mulawenc": "rtppcmupay"]
+
+    func parts(presets: [Preset]) throws -> Parts {
         let publishing = presets.filter { $0.kind == .publish }
         guard let chosen = publishing.first(where: { $0.name == "publish-\(preset)" }) ?? publishing.first(where: { $0.name == preset }) else {
             throw ValidationError("no publish preset \(preset) (have: \(publishing.map { $0.name.replacingOccurrences(of: "publish-", with: "") }.joined(separator: ", ")))")
         }
-        let placeholders = Set(Preset.placeholders(in: chosen.pipeline))
+        let placeholders = Set(Preset.placeholders(in: chosen.pipeline + " " + (chosen.audio ?? "")))
         var values = settings
         for (key, value) in [("room", room), ("server", server), ("nick", nick), ("url", url)] where placeholders.contains(key) {
             values[key] = value
@@ -120,12 +154,26 @@ struct PublishPlan {
             }
             values[key] = input
         }
-        var line = try chosen.description(setting: values)
-        if !detect {
-            line = LaunchEdits.removing("swiftyolo", from: line)
-        } else if let model {
-            line = LaunchEdits.setting("model", model, on: "swiftyolo", in: line)
+        if let audioDevice {
+            guard placeholders.contains("audio-device") else {
+                throw ValidationError("preset \(chosen.name) takes no --audio-device (it has no ${audio-device})")
+            }
+            values["audio-device"] = audioDevice
         }
-        return line
+        var video = try chosen.description(setting: values)
+        if !detect {
+            video = LaunchEdits.removing("swiftyolo", from: video)
+        } else if let model {
+            video = LaunchEdits.setting("model", model, on: "swiftyolo", in: video)
+        }
+        var audio = sound ? try chosen.audioDescription(setting: values) : nil
+        // A file's sound branch only where the file has sound.
+        if audio != nil, Preset.placeholders(in: chosen.pipeline).contains("input"),
+           let file = values["input"] ?? chosen.defaults.first(where: { $0.key == "input" })?.value {
+            do {
+                if try !InputSound.hasAudio(file: file) { audio = nil }
+            } catch { throw ValidationError("\(error)") }
+        }
+        return Parts(video: video, audio: audio)
     }
 }

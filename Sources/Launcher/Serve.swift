@@ -180,12 +180,10 @@ struct Serve: ParsableCommand {
         let plan = PublishPlan(preset: mount.preset, input: mount.input, room: mount.room,
                                server: "\(scheme)://\(settings.loopbackHost):\(settings.ircPort)", nick: "\(mount.room)-mount",
                                detect: mount.detect, settings: mount.settings)
-        let line: String
-        do { line = try plan.description(presets: try location.load()) } catch let error as PresetError {
+        // The preset's h264parse puts the parameter sets in band, ahead of the chat SEI.
+        do { return try plan.mountDescription(presets: try location.load(), videoPayloader: "rtph264pay name=pay0 pt=96") } catch let error as PresetError {
             Terminal.error("mount \(mount.path): \(error)")
             throw ExitCode.failure
         }
-        // The preset's h264parse puts the parameter sets in band, ahead of the chat SEI.
-        return LaunchEdits.replacingLast(in: line, with: "rtph264pay name=pay0 pt=96")
     }
 }

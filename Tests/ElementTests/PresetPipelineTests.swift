@@ -10,15 +10,40 @@ final class PresetPipelineTests: XCTestCase {
     func testEveryPresetBuildsAPipeline() throws {
         _ = GStreamerOnce.ready
         let presets = try PresetLibrary.load(directory: Paths.repo.appendingPathComponent("pipelines").path)
-        XCTAssertEqual(presets.count, 7)
+        XCTAssertEqual(presets.count, 8)
         for preset in presets {
             var error: UnsafeMutablePointer<GError>?
-            let pipeline = gst_parse_launch(try preset.description(), &error)
+            let sound = try preset.audioDescription(setting: preset.defaults.contains { $0.key == "audio-device" } ? ["audio-device": "hw:0"] : [:])
+            let pipeline = gst_parse_launch([try preset.description(), sound].compactMap { $0 }.joined(separator: " "), &error)
             defer { if let pipeline { gst_object_unref(pipeline) } }
             XCTAssertNil(error.map { String(cString: $0.pointee.message) }, preset.name)
             XCTAssertNotNil(pipeline, preset.name)
             if let error { g_error_free(error) }
         }
+    }
+}
+
+/// The camera preset's sound branch as shipped, its microphone (ALSA) and camera replaced by
+/// test sources (no devices on a CI machine): the room gets the picture and Opus sound.
+final class CameraSoundTests: XCTestCase {
+    func testTheCamerasMicrophoneIsPublishedBesideThePicture() throws {
+        let presets = try PresetLibrary.load(directory: Paths.repo.appendingPathComponent("pipelines").path)
+        let camera = try XCTUnwrap(presets.first { $0.name == "publish-camera" })
+        let server = try VideoServer()
+        let values = ["width": "320", "height": "240", "audio-device": "hw:7", "url": server.url("cam"), "server": server.irc]
+        var video = try camera.description(setting: values)
+        video = video.replacingOccurrences(of: "v4l2src device=/dev/video0", with: "videotestsrc is-live=true pattern=ball")
+        video = LaunchEdits.removing("swiftyolo", from: video)
+        let sound = try XCTUnwrap(try camera.audioDescription(setting: values))
+            .replacingOccurrences(of: "alsasrc device=hw:7", with: "audiotestsrc is-live=true")
+        let publisher = try Background(gstLaunchProcess((video + " " + sound).split(separator: " ").map(String.init)), name: "camera")
+        defer { publisher.stop() }
+        try server.waitLive("cam")
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        probe.arguments = ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name", "-of", "csv=p=0", server.url("cam")]
+        let out = try runToEnd(probe, timeout: 60)
+        XCTAssertEqual(out.stdout.split(separator: "\n").map(String.init).sorted(), ["h264", "opus"], out.stderr + publisher.stderr)
     }
 }
 

@@ -34,6 +34,15 @@ final class PublishersAndPlayersTests: XCTestCase {
         return ffmpeg
     }
 
+    /// An MP4 as ffmpeg writes it by default: libx264 with B-frames, AAC sound.
+    private func clipWithBFramesAndAAC(_ name: String, seconds: Int) throws -> String {
+        let clip = dir + "/" + name
+        let made = try runToEnd(ffmpegProcess(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-f", "lavfi", "-i", "sine",
+                                               "-t", String(seconds), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", clip]), timeout: 120)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        return clip
+    }
+
     /// Plays `room` with every player for 3 s of video and checks what each saw.
     private func assertEveryPlayerPlays(_ server: VideoServer, room: String, streams: [String],
                                         file: StaticString = #filePath, line: UInt = #line) throws {
@@ -78,6 +87,19 @@ final class PublishersAndPlayersTests: XCTestCase {
         XCTAssertGreaterThan(jsonObjects(viewer.stdout).filter { $0["type"] as? String == "detections" }.count, 30, viewer.stderr)
     }
 
+    /// `chatcast publish --preset file` of an MP4 holding AAC: its sound goes out as Opus
+    /// beside the picture, and every player plays both.
+    func testChatcastPublishOfAFileWithSoundIsPlayedByEveryPlayer() throws {
+        let clip = try clipWithBFramesAndAAC("talk.mp4", seconds: 120)
+        let server = try VideoServer()
+        let publisher = try Background(chatcastProcess([
+            "publish", "--dir", Paths.presets, "--preset", "file", "--input", clip, "--server", server.irc, "--to", server.url("talk"),
+            "--set", "width=320", "--set", "height=240", "--duration", "110"]), name: "publish-file")
+        defer { publisher.stop() }
+        try server.waitLive("talk")
+        try assertEveryPlayerPlays(server, room: "talk", streams: ["h264", "opus"])
+    }
+
     func testRtspclientsinkWithSoundIsPlayedByEveryPlayer() throws {
         let server = try VideoServer()
         let publisher = try Background(gstLaunchProcess([
@@ -91,10 +113,7 @@ final class PublishersAndPlayersTests: XCTestCase {
     }
 
     func testFFmpegCopyOfAFileWithBFramesAndAACIsPlayedByEveryPlayer() throws {
-        let clip = dir + "/clip.mp4"
-        let made = try runToEnd(ffmpegProcess(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-f", "lavfi", "-i", "sine",
-                                               "-t", "60", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", clip]), timeout: 120)
-        XCTAssertEqual(made.status, 0, made.stderr)
+        let clip = try clipWithBFramesAndAAC("clip.mp4", seconds: 60)
         let server = try VideoServer()
         let publisher = try Background(ffmpegProcess(["-re", "-i", clip, "-c", "copy", "-f", "rtsp", server.url("copied")]),
                                        name: "ffmpeg-copy")

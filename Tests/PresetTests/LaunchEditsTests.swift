@@ -20,4 +20,17 @@ final class LaunchEditsTests: XCTestCase {
         XCTAssertEqual(LaunchEdits.replacingLast(in: line, with: "rtph264pay name=pay0 pt=96"),
                        "videotestsrc ! swiftyolo conf-threshold=0.25 ! x264enc ! chatinject room=lobby ! rtph264pay name=pay0 pt=96")
     }
+
+    /// What `chatcast play` does with a play preset: the source apart from the branch, a file
+    /// in place of the network source, and a sound branch's encoder found from its end.
+    func testCuttingAtAStageAndReplacingWhatComesBefore() {
+        let play = #"rtspsrc location="rtsp://h/a b" ! application/x-rtp,media=video ! parsebin ! capsfilter caps="video/x-h264;video/x-h265" ! chatparse ! chatsink"#
+        let parts = LaunchEdits.cut(after: "capsfilter", in: play)
+        XCTAssertEqual(parts?.head, #"rtspsrc location="rtsp://h/a b" ! application/x-rtp,media=video ! parsebin ! capsfilter caps="video/x-h264;video/x-h265""#)
+        XCTAssertEqual(parts?.tail, "chatparse ! chatsink")
+        XCTAssertNil(LaunchEdits.cut(after: "tee", in: play))
+        XCTAssertEqual(LaunchEdits.replacing(before: "parsebin", in: parts!.head, with: #"filesrc location="my clip.mkv""#),
+                       #"filesrc location="my clip.mkv" ! parsebin ! capsfilter caps="video/x-h264;video/x-h265""#)
+        XCTAssertEqual(LaunchEdits.lastFactories(in: "in. ! queue ! opusenc bitrate=1 ! out."), ["out.", "opusenc", "queue", "in."])
+    }
 }

@@ -9,7 +9,7 @@ final class PresetTests: XCTestCase {
     func testTheShippedPresetsLoad() throws {
         let presets = try PresetLibrary.load(directory: Self.directory)
         XCTAssertEqual(Set(presets.map(\.name)),
-                       ["publish-test", "publish-camera", "publish-file", "relay-detect", "play", "play-headless", "record"])
+                       ["publish-test", "publish-camera", "publish-file", "relay-detect", "play", "play-headless", "play-snapshot", "record"])
         for p in presets {
             let line = try p.commandLine()
             XCTAssertTrue(line.hasPrefix("gst-launch-1.0 -e "), line)
@@ -20,13 +20,33 @@ final class PresetTests: XCTestCase {
     func testSetReplacesDefaultsAndQuotesForTheShell() throws {
         let play = try PresetLibrary.load(file: Self.directory + "/play-headless.yaml")
         XCTAssertEqual(try play.commandLine(setting: ["url": "rtsp://10.0.0.2:8554/stage"]),
-                       "gst-launch-1.0 -e rtspsrc location=rtsp://10.0.0.2:8554/stage latency=200 ! rtph264depay ! h264parse "
+                       "gst-launch-1.0 -e rtspsrc location=rtsp://10.0.0.2:8554/stage latency=200 ! application/x-rtp,media=video ! parsebin "
+                           + "! capsfilter 'caps=\"video/x-h264,alignment=au;video/x-h265,alignment=au\"' "
                            + "! chatparse post-messages=false ! chatsink")
         let record = try PresetLibrary.load(file: Self.directory + "/record.yaml")
         let line = try record.commandLine(setting: ["output": "my clip's copy.mkv"])
         XCTAssertTrue(line.hasSuffix(#" 'location="my clip'\''s copy.mkv"'"#), line)
         XCTAssertThrowsError(try record.commandLine(setting: ["outptu": "x"])) { error in
             XCTAssertTrue("\(error)".contains("record.yaml: preset record has no placeholder \"outptu\""), "\(error)")
+        }
+    }
+
+    /// A sound branch is printed with the pipeline; it is left out while a placeholder only it
+    /// uses is empty (the camera without `audio-device`).
+    func testTheSoundBranchNeedsItsOwnValues() throws {
+        let camera = try PresetLibrary.load(file: Self.directory + "/publish-camera.yaml")
+        XCTAssertNil(try camera.audioDescription())
+        XCTAssertFalse(try camera.commandLine().contains("alsasrc"))
+        let mic = try XCTUnwrap(try camera.audioDescription(setting: ["audio-device": "hw:1"]))
+        XCTAssertTrue(mic.hasPrefix("alsasrc device=hw:1 ! "), mic)
+        XCTAssertTrue(mic.hasSuffix("! opusenc bitrate=96000 ! out."), mic)
+        XCTAssertTrue(try camera.commandLine(setting: ["audio-device": "hw:1"]).contains(" rtspclientsink name=out "))
+        let file = try PresetLibrary.load(file: Self.directory + "/publish-file.yaml")
+        XCTAssertEqual(try file.audioDescription(setting: ["audio-bitrate": "64000"]),
+                       "in. ! audio/x-raw ! queue ! audioconvert ! audioresample ! opusenc bitrate=64000 ! out.")
+        let bad = "name: x\nkind: publish\npipeline: fakesrc ! fakesink name=out\naudio: audiotestsrc wave=${w} ! out.\ndefaults:\n  n: 1\n"
+        XCTAssertThrowsError(try PresetLibrary.parse(bad, file: "bad.yaml")) { error in
+            XCTAssertEqual("\(error)", "bad.yaml:4: placeholder ${w} has no default (known: n)")
         }
     }
 
