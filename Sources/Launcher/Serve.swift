@@ -135,6 +135,18 @@ struct Serve: ParsableCommand {
 
     /// The RTSP half: rooms' topics follow their streams, detected rooms get their relays,
     /// fixed mounts are served and announced.
+    /// Recordings a killed server left without their duration get it before new ones start.
+    private static func repairRecordings(in directory: String) {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".mkv") }.sorted()
+        for name in files {
+            do {
+                if let seconds = try RecordingRepair.repairDuration(of: directory + "/" + name) {
+                    Terminal.say("\(name) was left open by a stopped server: its duration (\(String(format: "%.1f", seconds)) s) is written")
+                }
+            } catch { Terminal.error("cannot repair \(name): \(error)") }
+        }
+    }
+
     private func startVideo(_ settings: ServeSettings, chat: IRCServer, detectors: RoomDetectors,
                             mounts: [(ServeConfig.Mount, String)]) throws -> RTSPServer {
         var rtsp = RTSPServer.Settings()
@@ -145,6 +157,7 @@ struct Serve: ParsableCommand {
         rtsp.tlsCertificate = settings.tlsCert
         rtsp.tlsKey = settings.tlsKey
         rtsp.recordDirectory = settings.recordDir
+        if let recordDir = settings.recordDir { Self.repairRecordings(in: recordDir) }
         rtsp.recordedRooms = settings.recordedRooms.map(Set.init)
         rtsp.recordSegmentSeconds = settings.recordSegmentSeconds
         rtsp.recordSegmentBytes = settings.recordSegmentMegabytes * 1_000_000

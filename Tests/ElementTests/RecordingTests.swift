@@ -62,6 +62,15 @@ final class RecordingTests: XCTestCase {
         XCTAssertGreaterThan(probed.lastPacket, ran - 1.5, "kill -9 lost at most about a second of \(ran) s")
         XCTAssertLessThan(probed.lastPacket, ran + 1)
 
+        // The next start of the server gives the file the duration the killed one never wrote.
+        let restarted = try VideoServer(extra: ["--record-dir", recorded])
+        try eventually("the restarted server repairs the recording", timeout: 10) { restarted.log.contains("its duration (") }
+        let length = Process()
+        length.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        length.arguments = ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file]
+        let seconds = try XCTUnwrap(Double(try runToEnd(length, timeout: 30).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertEqual(seconds, probed.lastPacket, accuracy: 0.2, "ffprobe's duration is the recording's length")
+
         let replay = try runToEnd(chatcastProcess(["play", file, "--headless"]), timeout: 60)
         XCTAssertEqual(replay.status, 0, replay.stderr)
         let lines = jsonObjects(replay.stdout)
@@ -111,5 +120,28 @@ final class RecordingTests: XCTestCase {
             total += length
         }
         XCTAssertGreaterThan(total, 4.5, "the files hold the stream between them")
+    }
+
+    /// `--record-segment-megabytes`: a new file once one holds that much (at the next key frame).
+    func testRecordingsAreCutAtTheSegmentSize() throws {
+        let recorded = dir + "/sized"
+        let server = try VideoServer(extra: ["--record-dir", recorded, "--record-segment-megabytes", "1"])
+        let ffmpeg = Process()
+        ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ffmpeg.arguments = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+                            "-c:v", "libx264", "-b:v", "4M", "-g", "15", "-pix_fmt", "yuv420p", "-t", "8", "-f", "rtsp", server.url("big")]
+        let publisher = try Background(ffmpeg, name: "ffmpeg-big")
+        XCTAssertTrue(publisher.finish(within: 40))
+        try eventually("#big ends", timeout: 20) { server.log.contains("#big ended") }
+        server.background.stop()
+
+        let files = try recordings(in: recorded, room: "big")
+        let sizes = try files.map { try XCTUnwrap(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) }
+        XCTAssertGreaterThanOrEqual(files.count, 3, "about 4 MB cut at 1 MB: \(sizes)")
+        for (file, size) in zip(files, sizes) {
+            XCTAssertLessThan(size, 1_600_000, "\(file) is cut soon after 1 MB")
+            XCTAssertEqual(try probe(file).streams, ["h264"])
+        }
+        XCTAssertGreaterThan(sizes.reduce(0, +), 3_000_000, "the files hold the stream between them: \(sizes)")
     }
 }
