@@ -141,6 +141,41 @@ final class PublishersAndPlayersTests: XCTestCase {
         try assertLiveFFmpegIsPlayed(room: "a2", size: "640x360", encoder: ["-c:v", "libx264"], sound: ["-c:a", "aac"], streams: ["h264", "aac"])
     }
 
+    /// A viewer of the publisher (B-frames, AAC) that pauses and resumes, over TCP and
+    /// UDP: after each resume the sound comes back at once and in sync — playbin's clock-synced
+    /// sinks render sound and picture equally late, as before the pause — and no time steps
+    /// back. The picture resumes at the publisher's next key frame (libx264's GOP is 250
+    /// frames, so each stretch of playing lasts 9 s).
+    func testPausedAndResumedViewersKeepSoundInSyncWithBFrames() throws {
+        let server = try VideoServer()
+        let publisher = try Background(ffmpegProcess([
+            "-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=sample_rate=48000",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-t", "120", "-f", "rtsp", server.url("pausing")]), name: "ffmpeg-pausing")
+        defer { publisher.stop() }
+        try server.waitLive("pausing")
+        for transport in ["tcp", "udp"] {
+            let run = Process()
+            run.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            run.arguments = [Paths.interop + "/rtsp_pause_sync.py", server.url("pausing"), transport, "2", "9"]
+            let out = try runToEnd(run, timeout: 120)
+            XCTAssertEqual(out.status, 0, out.stderr)
+            let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any], out.stdout)
+            XCTAssertEqual(report["warnings"] as? [String], [], transport)
+            let stretches = try XCTUnwrap(report["stretches"] as? [[String: Any]], out.stdout)
+            XCTAssertEqual(stretches.count, 3, out.stdout)
+            let before = try XCTUnwrap(stretches.first?["video_late_ms"] as? Double, out.stdout)
+            for (index, stretch) in stretches.enumerated().dropFirst() {
+                let label = "\(transport), after resume \(index): \(stretch)"
+                XCTAssertGreaterThanOrEqual(stretch["video"] as? Int ?? 0, 15, label)
+                XCTAssertGreaterThanOrEqual(stretch["audio"] as? Int ?? 0, 250, "the sound resumes at once: \(label)")
+                XCTAssertEqual(stretch["backwards"] as? Int, 0, label)
+                let video = try XCTUnwrap(stretch["video_late_ms"] as? Double, label), audio = try XCTUnwrap(stretch["audio_late_ms"] as? Double, label)
+                XCTAssertEqual(audio, video, accuracy: 40, "sound in sync with the picture: \(label)")
+                XCTAssertEqual(video, before, accuracy: 40, "no drift from before the pauses: \(label)")
+            }
+        }
+    }
+
     func testFFmpegX265IsPlayedByEveryPlayer() throws {
         try assertLiveFFmpegIsPlayed(room: "hevc", size: "320x240", encoder: ["-c:v", "libx265"], sound: [], streams: ["hevc"])
     }
