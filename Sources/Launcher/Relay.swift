@@ -19,8 +19,11 @@ struct Relay: ParsableCommand {
     @Option(help: "Also stamp in this room's live chat (with --server).")
     var room: String?
 
-    @Option(help: "Chat server for --room, irc://HOST:PORT.")
+    @Option(help: "Chat server for --room, irc://HOST:PORT (its password, if any, from the environment's CHATCAST_IRC_PASSWORD).")
     var server = "irc://127.0.0.1:6667"
+
+    @Option(help: "Nick of the relay in --room.")
+    var nick = "relay"
 
     @Option(help: "Publisher user and password for the destination's RECORD.")
     var user: String?
@@ -53,7 +56,7 @@ struct Relay: ParsableCommand {
         if let room {
             line = LaunchEdits.setting("server", server, on: "chatinject", in: line)
             line = LaunchEdits.setting("room", room, on: "chatinject", in: line)
-            line = LaunchEdits.setting("nick", "relay", on: "chatinject", in: line)
+            line = LaunchEdits.setting("nick", nick, on: "chatinject", in: line)
         }
         return line
     }
@@ -63,6 +66,7 @@ struct Relay: ParsableCommand {
         // Credentials as properties: a launch line shows in debug logs.
         if let user { pipeline.set("user-id", user, onEvery: "rtspclientsink") }
         if let secret = EnvironmentPassword.publisher.resolve(password) { pipeline.set("user-pw", secret, onEvery: "rtspclientsink") }
+        if room != nil, let secret = EnvironmentPassword.irc.value { pipeline.set("password", secret, onEvery: "chatinject") }
         pipeline.end(after: duration)
         Terminal.say("relaying \(from) → \(to)")
         if case let .failed(message) = pipeline.run(onJSON: { _, _ in }) {

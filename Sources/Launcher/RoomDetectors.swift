@@ -10,6 +10,11 @@ final class RoomDetectors: @unchecked Sendable {
     private let options: [String]
     /// The publisher password, for the children's environment (never their command line).
     private let password: String?
+    /// The chat server's password, likewise.
+    private let chatPassword: String?
+    /// How the children reach this server's chat, irc(s)://HOST:PORT: each stamps its room's
+    /// live chat into the output (a publisher such as ffmpeg carries none of its own).
+    private let chatServer: String
     private let queue = DispatchQueue(label: "chatcast.room-detectors")
     // Queue-confined.
     private var running: [String: Process] = [:]
@@ -20,13 +25,16 @@ final class RoomDetectors: @unchecked Sendable {
     /// How the children reach this server, rtsp://HOST:PORT; nil until it listens.
     private var rtspBase: String?
 
-    init(rooms: [ServeConfig.DetectedRoom], user: String, password: String?, presetDirectory: String?) {
+    init(rooms: [ServeConfig.DetectedRoom], user: String, password: String?, presetDirectory: String?, chatServer: String,
+         chatPassword: String?) {
         self.rooms = Dictionary(rooms.map { ($0.room.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         var options: [String] = []
         if let presetDirectory { options += ["--dir", presetDirectory] }
         if password != nil { options += ["--user", user] }
         self.options = options
         self.password = password
+        self.chatServer = chatServer
+        self.chatPassword = chatPassword
     }
 
     /// Relays start from now on (and for rooms that went live before).
@@ -38,7 +46,8 @@ final class RoomDetectors: @unchecked Sendable {
     }
 
     private func arguments(_ room: ServeConfig.DetectedRoom, base: String) -> [String] {
-        var arguments = ["relay", "--from", "\(base)/\(room.room)", "--to", "\(base)/\(room.output)"] + options
+        var arguments = ["relay", "--from", "\(base)/\(room.room)", "--to", "\(base)/\(room.output)", "--room", room.room,
+                         "--server", chatServer, "--nick", "\(room.room.prefix(20))-detector"] + options
         if let model = room.model { arguments += ["--model", model] }
         for (key, value) in room.settings.sorted(by: { $0.key < $1.key }) { arguments += ["--set", "\(key)=\(value)"] }
         return arguments
@@ -86,6 +95,7 @@ final class RoomDetectors: @unchecked Sendable {
         process.arguments = arguments(room, base: base)
         var environment = ProcessInfo.processInfo.environment
         environment[EnvironmentPassword.publisher.rawValue] = password
+        environment[EnvironmentPassword.irc.rawValue] = chatPassword
         process.environment = environment
         process.terminationHandler = { [weak self] ended in
             guard let self else { return }

@@ -105,7 +105,9 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         let detectors = RoomDetectors(rooms: settings.detectedRooms, user: settings.publishUser, password: settings.publishPassword,
-                                      presetDirectory: location.directory)
+                                      presetDirectory: location.directory,
+                                      chatServer: "\(settings.tlsCert == nil ? "irc" : "ircs")://\(settings.loopbackHost):\(server.port)",
+                                      chatPassword: settings.ircPassword)
         let video: RTSPServer
         do {
             video = try startVideo(settings, chat: server, detectors: detectors, mounts: mountLaunches)

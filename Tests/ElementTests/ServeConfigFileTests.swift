@@ -79,6 +79,44 @@ final class ServeConfigFileTests: XCTestCase {
         XCTAssertFalse(server.log.contains("restarting"), "the relay ended with its room, it did not fail: \(server.log)")
     }
 
+    /// A publisher without chat or detection of its own — `ffmpeg -re -c copy` of a file with
+    /// B-frames and AAC — in a room the server detects: `chatcast play` of the detected room
+    /// prints the ball's detections and the room's chat.
+    func testAnFFmpegCopyPublisherGetsDetectionsAndChatFromTheServer() throws {
+        let clip = dir + "/ball.mp4"
+        let ball = try gstLaunch(["-q", "videotestsrc", "pattern=ball", "num-buffers=1800", "!",
+                                  "video/x-raw,width=320,height=240,framerate=30/1", "!", "y4menc", "!", "filesink", "location=\(dir)/ball.y4m"],
+                                 timeout: 120)
+        XCTAssertEqual(ball.status, 0, ball.stderr)
+        let ffmpeg = Process()
+        ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ffmpeg.arguments = ["-nostdin", "-loglevel", "error", "-i", dir + "/ball.y4m", "-f", "lavfi", "-i", "sine", "-t", "60",
+                            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", clip]
+        let made = try runToEnd(ffmpeg, timeout: 120)
+        XCTAssertEqual(made.status, 0, made.stderr)
+
+        let server = try VideoServer(extra: ["--config", try config("rooms:\n  copied: {detect: true}\n"), "--dir", Paths.presets])
+        let copy = Process()
+        copy.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        copy.arguments = ["-nostdin", "-loglevel", "error", "-re", "-i", clip, "-c", "copy", "-f", "rtsp", server.url("copied")]
+        let publisher = try Background(copy, name: "ffmpeg-copy")
+        defer { publisher.stop() }
+        try server.waitLive("copied-detected", timeout: 60)
+        let viewer = try Background(chatcastProcess([
+            "play", "--room", "copied-detected", "--server", server.irc, "--headless", "--duration", "10"]), name: "play")
+        try eventually("the viewer prints detections", timeout: 40) { viewer.stdout.contains(#""type":"detections""#) }
+        let said = try runToEnd(chatcastProcess(["chat", "--server", server.irc, "--room", "copied", "--nick", "hana"]),
+                                input: "said beside an ffmpeg stream\n", timeout: 30)
+        XCTAssertEqual(said.status, 0, said.stderr)
+        XCTAssertTrue(viewer.finish(within: 40), "play --duration ends by itself")
+        let lines = jsonObjects(viewer.stdout)
+        XCTAssertTrue(lines.contains { $0["type"] as? String == "chat" && $0["text"] as? String == "said beside an ffmpeg stream" },
+                      viewer.stdout.suffix(300) + viewer.stderr)
+        XCTAssertGreaterThan(lines.filter { line in
+            (line["objects"] as? [[String: Any]])?.contains { $0["label"] as? String == "ball" } ?? false
+        }.count, 30, "the ball is detected in the B-frame stream")
+    }
+
     /// Ports and the publisher password come from the file, a flag beats the file, and a
     /// fixed mount is served, announced as its room's topic, and closed to RECORD.
     func testFileSettingsFlagsWinAndAFixedMountIsServedAndAnnounced() throws {
