@@ -13,6 +13,7 @@ typedef struct {
   gchar *announce_reason;  // and its reason phrase (names what was refused), or NULL
   CGstRTSPAnnounceHook announce;
   CGstRTSPPlayHook play;
+  CGstRTSPAnnouncerGoneHook announcer_gone;
   gpointer user_data;
 } CGstRoomClient;
 
@@ -123,6 +124,7 @@ static void room_client_closed(GstRTSPClient *client) {
   if (pool) g_object_unref(pool);
   if (GST_RTSP_CLIENT_CLASS(cgst_room_client_parent_class)->closed)
     GST_RTSP_CLIENT_CLASS(cgst_room_client_parent_class)->closed(client);
+  if (self->published && self->announcer_gone) self->announcer_gone(client, self->published, self->user_data);
 }
 
 static void room_client_finalize(GObject *object) {
@@ -180,6 +182,7 @@ typedef struct {
   GstRTSPServer parent;
   CGstRTSPAnnounceHook announce;
   CGstRTSPPlayHook play;
+  CGstRTSPAnnouncerGoneHook announcer_gone;
   gpointer user_data;
 } CGstRoomServer;
 
@@ -194,6 +197,7 @@ static GstRTSPClient *room_server_create_client(GstRTSPServer *server) {
   CGstRoomClient *room_client = g_object_new(cgst_room_client_get_type(), NULL);
   room_client->announce = self->announce;
   room_client->play = self->play;
+  room_client->announcer_gone = self->announcer_gone;
   room_client->user_data = self->user_data;
   GstRTSPClient *client = GST_RTSP_CLIENT(room_client);
   // What gst-rtsp-server's default_create_client does, through the public getters.
@@ -227,6 +231,10 @@ GstRTSPServer *cgst_rtsp_room_server_new(CGstRTSPAnnounceHook announce, CGstRTSP
   gst_rtsp_server_set_mount_points(GST_RTSP_SERVER(self), mounts);
   g_object_unref(mounts);
   return GST_RTSP_SERVER(self);
+}
+
+void cgst_rtsp_room_server_set_announcer_gone(GstRTSPServer *server, CGstRTSPAnnouncerGoneHook gone) {
+  ((CGstRoomServer *)server)->announcer_gone = gone;
 }
 
 void cgst_rtsp_room_server_set_user_data(GstRTSPServer *server, gpointer user_data) {

@@ -106,6 +106,7 @@ public final class RTSPServer: @unchecked Sendable {
         try installAuth()
         // Clients are made after `start`; the server outlives them (`stop` closes them all).
         cgst_rtsp_room_server_set_user_data(server, Unmanaged.passUnretained(self).toOpaque())
+        cgst_rtsp_room_server_set_announcer_gone(server, RTSPServer.announcerGoneHook)
     }
 
     deinit {
@@ -233,6 +234,24 @@ public final class RTSPServer: @unchecked Sendable {
         }
     }
 
+    /// A room announced by a connection that closed before it published is forgotten at once:
+    /// ANNOUNCEs come before authentication, and abandoned ones held the room cap for a minute.
+    private static let announcerGoneHook: CGstRTSPAnnouncerGoneHook = { client, path, data in
+        guard let data, let path else { return }
+        Unmanaged<RTSPServer>.fromOpaque(data).takeUnretainedValue().announcerGone(client: UInt(bitPattern: client), path: String(cString: path))
+    }
+
+    private func announcerGone(client: UInt, path: String) {
+        let abandoned: RoomBridge? = lock.withLock {
+            guard let room = rooms[path], room.announcer == client, !room.isLive else { return nil }
+            rooms.removeValue(forKey: path)
+            return room
+        }
+        guard let abandoned else { return }
+        removeMount(CGST_RTSP_RECORD_PREFIX + path)
+        abandoned.abandon()
+    }
+
     private static let playHook: CGstRTSPPlayHook = { ctx, path, data in
         guard let data, let path else { return GST_RTSP_STS_INTERNAL_SERVER_ERROR }
         return Unmanaged<RTSPServer>.fromOpaque(data).takeUnretainedValue().play(path: String(cString: path), ctx: ctx)
@@ -278,6 +297,7 @@ public final class RTSPServer: @unchecked Sendable {
         for room in pruned { removeMount(CGST_RTSP_RECORD_PREFIX + room.path) }
         guard let bridge else { return .success(GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH) }
         bridge.announcedAt = Date()
+        bridge.announcer = UInt(bitPattern: ctx?.pointee.client)
         if bridge.hasPublisher { return .success(GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE) }
         if let uri = ctx?.pointee.uri, let text = gst_rtsp_url_get_request_uri(uri) {
             bridge.publishedURL = publicURL(requested: String(cString: text), path: path)

@@ -26,6 +26,8 @@ final class RoomBridge: @unchecked Sendable {
     var onRecordingFailed: (@Sendable (RoomBridge, Error) -> Void)?
     /// When an ANNOUNCE last named this room (rooms nobody feeds are pruned after a while).
     var announcedAt = Date()
+    /// The connection whose ANNOUNCE the room is waiting on (an opaque identity).
+    var announcer: UInt = 0
 
     private let lock = NSLock()
     /// What the current (or next) publisher's ANNOUNCE offered.
@@ -121,6 +123,13 @@ final class RoomBridge: @unchecked Sendable {
         g_value_set_enum(&mode, 0)  // none: RTP timestamps only
         g_object_set_property(object, "buffer-mode", &mode)
         g_value_unset(&mode)
+    }
+
+    /// The publisher's connection closed before any media came: its RECORD media (built at
+    /// ANNOUNCE) is let go, which ends the room as a publisher leaving does.
+    func abandon() {
+        guard let media = lock.withLock({ live ? nil : recordMedia }) else { return }
+        _ = gst_rtsp_media_unprepare(media)
     }
 
     private static let recordUnprepared: @convention(c) (UnsafeMutablePointer<GstRTSPMedia>?, gpointer?) -> Void = { media, data in

@@ -52,6 +52,11 @@ public struct TrackPlan: Equatable, Sendable {
                 return .failure(Refusal(status: 415, reason: "Unsupported Media Type: track \(index) is \(printable(track.media)) "
                                         + "\(printable(named)); this server takes \(supported)"))
             }
+            // RTP video runs at 90 kHz (RFC 6184, 7798); a sound track needs some rate.
+            guard codec.isVideo ? track.clockRate == 90000 : track.clockRate > 0 else {
+                return .failure(Refusal(status: 415, reason: "Unsupported Media Type: track \(index) is \(printable(track.media)) "
+                                        + "\(track.encoding)/\(track.clockRate); \(codec.isVideo ? "video runs at 90000 Hz" : "a clock rate is needed")"))
+            }
             codecs.append(codec)
         }
         if codecs.filter(\.isVideo).count > 1 {

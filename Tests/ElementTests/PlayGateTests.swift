@@ -84,6 +84,13 @@ final class TrackPlanTests: XCTestCase {
             return XCTFail("two video tracks accepted")
         }
         XCTAssertTrue(two.reason.contains("more than one video track"))
+        for (tracks, said) in [(offered(("video", "H264", 0)), "video H264/0; video runs at 90000 Hz"),
+                               (offered(("video", "H265", 1000)), "video H265/1000; video runs at 90000 Hz"),
+                               (offered(("video", "H264", 90000), ("audio", "OPUS", 0)), "track 1 is audio OPUS/0; a clock rate is needed")] {
+            guard case let .failure(refusal) = TrackPlan.make(offered: tracks) else { return XCTFail("\(tracks) accepted") }
+            XCTAssertEqual(refusal.status, 415)
+            XCTAssertTrue(refusal.reason.contains(said), refusal.reason)
+        }
         guard case let .failure(empty) = TrackPlan.make(offered: []) else { return XCTFail("no media accepted") }
         XCTAssertEqual(empty.status, 400)
     }

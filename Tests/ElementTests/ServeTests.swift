@@ -454,6 +454,43 @@ final class ServeBadInputTests: XCTestCase {
         XCTAssertEqual(answers["udp_session_after_hangup"] as? Int, 454, "the session went with its connection")
     }
 
+    /// ANNOUNCEs with broken or hostile SDPs each get a 4xx; a flood of ANNOUNCEs hung up
+    /// without RECORD (three times the room cap) is cleaned up as they hang up, memory stays
+    /// flat, and a real publisher then gets in.
+    func testBrokenSDPsAndAnAnnounceFloodAreRefusedAndAPublisherStillGetsIn() throws {
+        let server = try VideoServer()
+        let port = String(server.rtspPort)
+        let answers = try probe(["sdp", "127.0.0.1", port, "/odd"])
+        XCTAssertEqual(answers.count, 12, "\(answers)")
+        for (name, status) in answers {
+            XCTAssertTrue((400..<500).contains(status as? Int ?? 0), "\(name): \(status)")
+        }
+        let pid = server.background.process.processIdentifier
+        func residentKiB() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            return Int(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ")[1] ?? "") ?? 0
+        }
+        var after: [Int] = []
+        for _ in 0..<3 {
+            let flood = try probe(["flood", "127.0.0.1", port, "/many", "400"])
+            XCTAssertEqual(flood.values.compactMap { $0 as? Int }.reduce(0, +), 400, "every ANNOUNCE answered: \(flood)")
+            XCTAssertEqual(flood["200"] as? Int, 400, "a hung-up ANNOUNCE frees its place in the room cap (256) at once: \(flood)")
+            after.append(try residentKiB())
+        }
+        XCTAssertLessThan(after[2] - after[0], 4096, "abandoned ANNOUNCEs are cleaned up: \(after) KiB")
+
+        let ffmpeg = Process()
+        ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ffmpeg.arguments = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
+                            "-c:v", "libx264", "-t", "30", "-f", "rtsp", server.url("odd")]
+        let publisher = try Background(ffmpeg, name: "ffmpeg-after-sdps")
+        defer { publisher.stop() }
+        try server.waitLive("odd")
+        let viewer = try gstLaunch(["rtspsrc", "location=\(server.url("odd"))", "!", "rtph264depay", "!", "h264parse", "!",
+                                    "identity", "eos-after=31", "!", "fakesink"], timeout: 60)
+        assertViewerEnded(viewer, "after the broken ANNOUNCEs")
+    }
+
     func testBadRequestsScaleSpeedAndCredentialsGetTheirStatusesAndViewersCarryOn() throws {
         let server = try VideoServer(extra: ["--publish-user", "pub", "--publish-password", "secret"])
         let chat = NSTemporaryDirectory() + "chatcast-badinput-\(UUID().uuidString).txt"

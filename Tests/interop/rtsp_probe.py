@@ -3,6 +3,8 @@
 
   scale HOST PORT PATH             DESCRIBE, SETUP over TCP, PLAY with bad Scale/Speed values, then a plain PLAY
   announce HOST PORT PATH [U P]    ANNOUNCE an H.264 stream (Basic credentials when given)
+  sdp HOST PORT PATH               ANNOUNCEs whose SDP is broken or hostile, each on its own connection
+  flood HOST PORT PATH COUNT       COUNT ANNOUNCEs to PATH-0 … PATH-COUNT, each left without RECORD and hung up
   junk HOST PORT                   garbage, a huge Content-Length, a bad version, a request line without a URL
   hangup HOST PORT PATH ROUNDS     ROUNDS viewers over TCP, then over UDP, one after another, each hanging up
                                    without TEARDOWN: the SETUP answers, and a PLAY of the last session from a new
@@ -117,6 +119,52 @@ def announce(host, port, path, user=None, password=None):
     print(json.dumps({"status": status}))
 
 
+HEAD = b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=probe\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+BAD_SDP = {
+    "empty": b"",
+    "not sdp": b"\xff\xfe\x00 this is not a session description",
+    "no media": HEAD,
+    "broken m= line": HEAD + b"m=video abc RTP/AVP\r\n",
+    "dynamic type without rtpmap": HEAD + b"m=video 0 RTP/AVP 96\r\n",
+    "huge payload type": HEAD + b"m=video 0 RTP/AVP 99999999999999999999\r\na=rtpmap:99999999999999999999 H264/90000\r\n",
+    "two video tracks": SDP + b"m=video 0 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\na=control:stream=1\r\n",
+    "200 sound tracks": HEAD + b"".join(b"m=audio 0 RTP/AVP 0\r\na=control:stream=%d\r\n" % i for i in range(200)),
+    "long codec name": HEAD + b"m=video 0 RTP/AVP 96\r\na=rtpmap:96 " + b"H" * 20000 + b"/90000\r\n",
+    "invalid UTF-8 codec": HEAD + b"m=video 0 RTP/AVP 96\r\na=rtpmap:96 H\xc3\x28\xff264/90000\r\n",
+    "control characters": HEAD + b"m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264\x01\x07/90000\r\n",
+    "zero clock rate": HEAD + b"m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/0\r\n",
+}
+
+
+def sdp(host, port, path):
+    answers = {}
+    for name, body in BAD_SDP.items():
+        c = Conn(host, port)
+        try:
+            lines = [f"ANNOUNCE rtsp://{host}:{port}{path} RTSP/1.0", "CSeq: 1", "Content-Type: application/sdp",
+                     f"Content-Length: {len(body)}"]
+            c.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            status, headers, _ = c.response()
+            answers[name] = status
+        except (ConnectionError, OSError):
+            answers[name] = "closed"
+        c.sock.close()
+    print(json.dumps(answers))
+
+
+def flood(host, port, path, count):
+    statuses = {}
+    for i in range(int(count)):
+        c = Conn(host, port)
+        try:
+            status = c.send("ANNOUNCE", f"rtsp://{host}:{port}{path}-{i}", {"Content-Type": "application/sdp"}, SDP)[0]
+        except (ConnectionError, OSError):
+            status = "closed"
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+        c.sock.close()
+    print(json.dumps(statuses))
+
+
 def junk(host, port):
     answers = {}
     for name, raw in [("garbage", b"\x00\xff\x13 hello there\r\n\r\n"),
@@ -160,4 +208,4 @@ def hangup(host, port, path, rounds):
 
 if __name__ == "__main__":
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    {"scale": scale, "announce": announce, "junk": junk, "hangup": hangup}[mode](host, port, *sys.argv[4:])
+    {"scale": scale, "announce": announce, "sdp": sdp, "flood": flood, "junk": junk, "hangup": hangup}[mode](host, port, *sys.argv[4:])

@@ -23,7 +23,13 @@ typedef GstRTSPStatusCode (*CGstRTSPAnnounceHook)(GstRTSPContext *ctx, const gch
 /// it through, any other status is the answer.
 typedef GstRTSPStatusCode (*CGstRTSPPlayHook)(GstRTSPContext *ctx, const gchar *path, gpointer user_data);
 
+/// A connection that ANNOUNCEd `path` closed (whether or not it went on to RECORD); `client`
+/// is the one the ANNOUNCE hook's context named.
+typedef void (*CGstRTSPAnnouncerGoneHook)(GstRTSPClient *client, const gchar *path, gpointer user_data);
+
 GstRTSPServer *cgst_rtsp_room_server_new(CGstRTSPAnnounceHook announce, CGstRTSPPlayHook play);
+/// The hook for connections that ANNOUNCEd and closed (clients made from now on).
+void cgst_rtsp_room_server_set_announcer_gone(GstRTSPServer *server, CGstRTSPAnnouncerGoneHook gone);
 /// What the hooks receive as user_data (clients made from now on).
 void cgst_rtsp_room_server_set_user_data(GstRTSPServer *server, gpointer user_data);
 
