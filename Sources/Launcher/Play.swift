@@ -55,6 +55,7 @@ struct Play: ParsableCommand {
         if let snapshot { wanted.append(("play-snapshot", ["snapshot": snapshot])) }
         if let record { wanted.append(("record", ["output": record])) }
         var source: String?
+        var sound: String?
         var branches: [String] = []
         for (name, own) in wanted {
             guard let preset = presets.first(where: { $0.name == name && $0.kind == .play }) else {
@@ -65,12 +66,18 @@ struct Play: ParsableCommand {
             guard let parts = LaunchEdits.cut(after: "capsfilter", in: try preset.description(setting: values)) else {
                 throw ValidationError("play preset \(name) needs a capsfilter after its source (the stages after it are its branch)")
             }
-            source = source ?? parts.head
+            if source == nil {
+                source = parts.head
+                sound = try preset.audioDescription(setting: values)
+            }
             branches.append(parts.tail)
         }
         var head = source!
-        if !isStream(url) { head = LaunchEdits.replacing(before: "parsebin", in: head, with: "filesrc location=\(Preset.launchValue(url))") }
-        return "\(head) ! tee name=t" + branches.map { " t. ! queue ! " + $0 }.joined()
+        if !isStream(url) {
+            head = LaunchEdits.replacing(before: "parsebin", in: head, with: "filesrc location=\(Preset.launchValue(url))")
+            sound = nil  // it names the network source
+        }
+        return "\(head) ! tee name=t" + branches.map { " t. ! queue ! " + $0 }.joined() + (sound.map { " " + $0 } ?? "")
     }
 
     func run() throws {

@@ -58,7 +58,7 @@ struct Relay: ParsableCommand {
             line = LaunchEdits.setting("room", room, on: "chatinject", in: line)
             line = LaunchEdits.setting("nick", nick, on: "chatinject", in: line)
         }
-        return line
+        return [line, try preset.audioDescription(setting: values)].compactMap { $0 }.joined(separator: " ")
     }
 
     func run() throws {

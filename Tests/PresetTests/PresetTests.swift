@@ -20,12 +20,12 @@ final class PresetTests: XCTestCase {
     func testSetReplacesDefaultsAndQuotesForTheShell() throws {
         let play = try PresetLibrary.load(file: Self.directory + "/play-headless.yaml")
         XCTAssertEqual(try play.commandLine(setting: ["url": "rtsp://10.0.0.2:8554/stage"]),
-                       "gst-launch-1.0 -e rtspsrc location=rtsp://10.0.0.2:8554/stage latency=200 ! application/x-rtp,media=video ! parsebin "
+                       "gst-launch-1.0 -e rtspsrc name=src location=rtsp://10.0.0.2:8554/stage latency=200 ! application/x-rtp,media=video ! parsebin "
                            + "! capsfilter 'caps=\"video/x-h264,alignment=au;video/x-h265,alignment=au\"' "
-                           + "! chatparse post-messages=false ! chatsink")
+                           + "! chatparse post-messages=false ! chatsink src. ! application/x-rtp,media=audio ! fakesink async=false sync=false")
         let record = try PresetLibrary.load(file: Self.directory + "/record.yaml")
         let line = try record.commandLine(setting: ["output": "my clip's copy.mkv"])
-        XCTAssertTrue(line.hasSuffix(#" 'location="my clip'\''s copy.mkv"'"#), line)
+        XCTAssertTrue(line.contains(#" 'location="my clip'\''s copy.mkv"' "#), line)
         XCTAssertThrowsError(try record.commandLine(setting: ["outptu": "x"])) { error in
             XCTAssertTrue("\(error)".contains("record.yaml: preset record has no placeholder \"outptu\""), "\(error)")
         }
