@@ -104,8 +104,12 @@ public final class RTSPServer: @unchecked Sendable {
         gst_rtsp_thread_pool_set_max_threads(threads, settings.clientThreads)
         g_object_unref(threads)
         try installAuth()
-        // Clients are made after `start`; the server outlives them (`stop` closes them all).
-        cgst_rtsp_room_server_set_user_data(server, Unmanaged.passUnretained(self).toOpaque())
+        // Clients may close on a pool thread after this object is gone (the demo stops its
+        // server as its publisher hangs up): the hooks reach it through a weak reference in a
+        // box that is never freed (one per server).
+        let target = HookTarget()
+        target.server = self
+        cgst_rtsp_room_server_set_user_data(server, Unmanaged.passRetained(target).toOpaque())
         cgst_rtsp_room_server_set_announcer_gone(server, RTSPServer.announcerGoneHook)
     }
 
@@ -211,7 +215,7 @@ public final class RTSPServer: @unchecked Sendable {
 
     private static let announceHook: CGstRTSPAnnounceHook = { ctx, path, reason, data in
         guard let data, let path else { return GST_RTSP_STS_INTERNAL_SERVER_ERROR }
-        let server = Unmanaged<RTSPServer>.fromOpaque(data).takeUnretainedValue()
+        guard let server = Unmanaged<HookTarget>.fromOpaque(data).takeUnretainedValue().server else { return GST_RTSP_STS_SERVICE_UNAVAILABLE }
         switch server.announce(path: String(cString: path), ctx: ctx) {
         case let .success(status): return status
         case let .failure(refusal):
@@ -238,7 +242,7 @@ public final class RTSPServer: @unchecked Sendable {
     /// ANNOUNCEs come before authentication, and abandoned ones held the room cap for a minute.
     private static let announcerGoneHook: CGstRTSPAnnouncerGoneHook = { client, path, data in
         guard let data, let path else { return }
-        Unmanaged<RTSPServer>.fromOpaque(data).takeUnretainedValue().announcerGone(client: UInt(bitPattern: client), path: String(cString: path))
+        Unmanaged<HookTarget>.fromOpaque(data).takeUnretainedValue().server?.announcerGone(client: UInt(bitPattern: client), path: String(cString: path))
     }
 
     private func announcerGone(client: UInt, path: String) {
@@ -254,7 +258,8 @@ public final class RTSPServer: @unchecked Sendable {
 
     private static let playHook: CGstRTSPPlayHook = { ctx, path, data in
         guard let data, let path else { return GST_RTSP_STS_INTERNAL_SERVER_ERROR }
-        return Unmanaged<RTSPServer>.fromOpaque(data).takeUnretainedValue().play(path: String(cString: path), ctx: ctx)
+        guard let server = Unmanaged<HookTarget>.fromOpaque(data).takeUnretainedValue().server else { return GST_RTSP_STS_SERVICE_UNAVAILABLE }
+        return server.play(path: String(cString: path), ctx: ctx)
     }
 
     /// A room name is one path segment of characters safe in an IRC channel name too.
@@ -450,4 +455,9 @@ public final class RTSPServer: @unchecked Sendable {
 private struct MainLoop: @unchecked Sendable {
     let loop: OpaquePointer
     let context: OpaquePointer
+}
+
+/// What the C hooks hold: the server, weakly.
+private final class HookTarget: @unchecked Sendable {
+    weak var server: RTSPServer?
 }
