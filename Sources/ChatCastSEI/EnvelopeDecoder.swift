@@ -7,8 +7,19 @@ public struct EnvelopeError: Error, Equatable, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Reads an envelope strictly: every field typed and bounded, so hostile or broken input
-/// is refused whole instead of reaching overlays or JSON lines half-valid.
+/// An envelope as read, with what was left out of it.
+public struct DecodedEnvelope: Equatable, Sendable {
+    public var envelope: ChatEnvelope
+    /// Chat entries that failed their checks (or came beyond `maxMessages`).
+    public var droppedMessages = 0
+    /// Objects that failed their checks (or came beyond `maxObjects`); a `det` that is not
+    /// readable at all counts as one.
+    public var droppedObjects = 0
+}
+
+/// Reads an envelope: every field typed and bounded. Each chat entry and each object is
+/// judged on its own, so one bad entry is left out and counted while the rest of the
+/// envelope is kept; only a payload that is not an envelope at all is refused whole.
 public enum EnvelopeDecoder {
     public static let maxDepth = 6
     public static let maxMessages = 64
@@ -17,7 +28,12 @@ public enum EnvelopeDecoder {
     public static let maxFieldCharacters = 128
     public static let maxFrameSide = 16384
 
+    /// The envelope, without the count of what was left out of it.
     public static func decode(_ payload: [UInt8]) throws -> ChatEnvelope {
+        try read(payload).envelope
+    }
+
+    public static func read(_ payload: [UInt8]) throws -> DecodedEnvelope {
         guard !payload.isEmpty else { throw EnvelopeError("empty payload") }
         guard payload.count <= ChatEnvelope.maxPayloadBytes else {
             throw EnvelopeError("payload of \(payload.count) bytes exceeds \(ChatEnvelope.maxPayloadBytes)")
@@ -27,17 +43,17 @@ public enum EnvelopeDecoder {
             return try JSONScanner.scan(payload, maxDepth: maxDepth) { s in
                 guard try s.kind() == .object else { throw EnvelopeError("payload is not a JSON object") }
                 try s.beginObject()
-                var version: Double?, envelope = ChatEnvelope(), first = true
+                var version: Double?, decoded = DecodedEnvelope(envelope: ChatEnvelope()), first = true
                 while let key = try s.nextMember(&first) {
                     switch key {
                     case "v": version = try optionalNumber(&s)
-                    case "chat": envelope.chat = try messages(&s)
-                    case "det": envelope.detections = try detections(&s)
+                    case "chat": decoded.envelope.chat = try messages(&s, dropped: &decoded.droppedMessages)
+                    case "det": decoded.envelope.detections = try detections(&s, dropped: &decoded.droppedObjects)
                     default: try s.skipValue()  // unknown fields are ignored (but must be valid JSON)
                     }
                 }
                 guard let v = version.flatMap(integer), v >= 1 else { throw EnvelopeError("missing or bad \"v\"") }
-                return envelope
+                return decoded
             }
         } catch let error as JSONParseError {
             throw EnvelopeError("\(error)")
@@ -47,15 +63,6 @@ public enum EnvelopeDecoder {
     /// The integer a JSON number stands for, when it is one (as `JSONValue.intValue`).
     static func integer(_ n: Double) -> Int? {
         n.isFinite && n == n.rounded() && abs(n) < 9e15 ? Int(n) : nil
-    }
-
-    private static func string(_ value: String?, _ name: String, max: Int, allowEmpty: Bool = false) throws -> String {
-        guard let s = value else { throw EnvelopeError("missing \"\(name)\"") }
-        // Characters never outnumber UTF-8 bytes: count them (slow) only for long strings.
-        guard allowEmpty || !s.isEmpty, s.utf8.count <= max || s.count <= max else {
-            throw EnvelopeError("bad length of \"\(name)\"")
-        }
-        return s
     }
 
     /// A string member, or nil (after skipping it) when it is something else.
@@ -71,19 +78,27 @@ public enum EnvelopeDecoder {
         return nil
     }
 
-    private static func messages(_ s: inout JSONScanner) throws -> [ChatMessage] {
+    private static func messages(_ s: inout JSONScanner, dropped: inout Int) throws -> [ChatMessage] {
         guard try s.kind() == .array else { throw EnvelopeError("bad \"chat\"") }
         try s.beginArray()
         var list: [ChatMessage] = [], first = true
         while try s.nextElement(&first) {
-            guard list.count < maxMessages else { throw EnvelopeError("bad \"chat\"") }
-            list.append(try message(&s))
+            guard list.count < maxMessages, let m = try message(&s) else {
+                if list.count >= maxMessages { try s.skipValue() }
+                dropped += 1
+                continue
+            }
+            list.append(m)
         }
         return list
     }
 
-    private static func message(_ s: inout JSONScanner) throws -> ChatMessage {
-        guard try s.kind() == .object else { throw EnvelopeError("chat entry is not an object") }
+    /// One chat entry; nil (the entry read to its end) when it fails a check.
+    private static func message(_ s: inout JSONScanner) throws -> ChatMessage? {
+        guard try s.kind() == .object else {
+            try s.skipValue()
+            return nil
+        }
         try s.beginObject()
         var id: String?, room: String?, nick: String?, text: String?, time: String?, first = true
         while let key = try s.nextMember(&first) {
@@ -96,38 +111,50 @@ public enum EnvelopeDecoder {
             default: try s.skipValue()
             }
         }
-        let checkedText = try string(text, "text", max: maxTextCharacters, allowEmpty: true)
-        return ChatMessage(id: try string(id, "id", max: maxFieldCharacters),
-                           room: try string(room, "room", max: maxFieldCharacters),
-                           nick: try string(nick, "nick", max: maxFieldCharacters),
-                           text: strippingControls(checkedText),
-                           time: try string(time, "time", max: 40))
+        guard let checkedText = checked(text, max: maxTextCharacters, allowEmpty: true),
+              let id = checked(id, max: maxFieldCharacters), let room = checked(room, max: maxFieldCharacters),
+              let nick = checked(nick.map(ChatLimits.strippingControls), max: maxFieldCharacters),
+              let time = checked(time, max: 40) else { return nil }
+        return ChatMessage(id: id, room: room, nick: nick, text: ChatLimits.strippingControls(checkedText), time: time)
     }
 
-    private static func integer(_ value: Double?, _ name: String, in range: ClosedRange<Int>) throws -> Int {
-        guard let i = value.flatMap(integer), range.contains(i) else { throw EnvelopeError("bad \"\(name)\"") }
-        return i
+    private static func checked(_ value: String?, max: Int, allowEmpty: Bool = false) -> String? {
+        // Characters never outnumber UTF-8 bytes: count them (slow) only for long strings.
+        guard let s = value, allowEmpty || !s.isEmpty, s.utf8.count <= max || s.count <= max else { return nil }
+        return s
     }
 
     private struct RawObject {
         var label: String?, classId: Double?, confidence: Double?, x: Double?, y: Double?, w: Double?, h: Double?
     }
 
-    private static func detections(_ s: inout JSONScanner) throws -> EnvelopeDetections {
-        guard try s.kind() == .object else { throw EnvelopeError("\"det\" is not an object") }
+    /// The `det` object; nil (counted as one dropped) when its frame size is unusable.
+    private static func detections(_ s: inout JSONScanner, dropped: inout Int) throws -> EnvelopeDetections? {
+        guard try s.kind() == .object else {
+            try s.skipValue()
+            dropped += 1
+            return nil
+        }
         try s.beginObject()
-        var width: Double?, height: Double?, raw: [RawObject]?, first = true
+        var width: Double?, height: Double?, raw: [RawObject] = [], first = true
         while let key = try s.nextMember(&first) {
             switch key {
             case "width": width = try optionalNumber(&s)
             case "height": height = try optionalNumber(&s)
             case "objects":
-                guard try s.kind() == .array else { throw EnvelopeError("bad \"objects\"") }
+                guard try s.kind() == .array else {
+                    try s.skipValue()
+                    dropped += 1
+                    continue
+                }
                 try s.beginArray()
-                var list: [RawObject] = [], firstElement = true
+                var firstElement = true
                 while try s.nextElement(&firstElement) {
-                    guard list.count < maxObjects else { throw EnvelopeError("bad \"objects\"") }
-                    guard try s.kind() == .object else { throw EnvelopeError("object is not an object") }
+                    guard raw.count < maxObjects, try s.kind() == .object else {
+                        try s.skipValue()
+                        dropped += 1
+                        continue
+                    }
                     try s.beginObject()
                     var o = RawObject(), firstMember = true
                     while let field = try s.nextMember(&firstMember) {
@@ -142,30 +169,31 @@ public enum EnvelopeDecoder {
                         default: try s.skipValue()
                         }
                     }
-                    list.append(o)
+                    raw.append(o)
                 }
-                raw = list
             default: try s.skipValue()
             }
         }
         // Boxes are checked against the frame size, which may come after them.
-        let frameWidth = try integer(width, "width", in: 1...maxFrameSide)
-        let frameHeight = try integer(height, "height", in: 1...maxFrameSide)
-        guard let raw else { throw EnvelopeError("bad \"objects\"") }
-        let objects = try raw.map { o -> LabeledDetection in
-            let x = try integer(o.x, "x", in: 0...frameWidth), y = try integer(o.y, "y", in: 0...frameHeight)
-            let w = try integer(o.w, "w", in: 0...(frameWidth - x)), h = try integer(o.h, "h", in: 0...(frameHeight - y))
-            guard let confidence = o.confidence, (0...1).contains(confidence) else { throw EnvelopeError("bad \"confidence\"") }
-            return LabeledDetection(label: try string(o.label, "label", max: maxFieldCharacters),
-                                    classId: try integer(o.classId, "class_id", in: 0...1_000_000),
-                                    confidence: confidence, x: x, y: y, width: w, height: h)
+        guard let frameWidth = bounded(width, 1...maxFrameSide), let frameHeight = bounded(height, 1...maxFrameSide) else {
+            dropped += max(1, raw.count)
+            return nil
         }
+        let objects = raw.compactMap { o -> LabeledDetection? in
+            guard let x = bounded(o.x, 0...frameWidth), let y = bounded(o.y, 0...frameHeight),
+                  let w = bounded(o.w, 0...(frameWidth - x)), let h = bounded(o.h, 0...(frameHeight - y)),
+                  let confidence = o.confidence, (0...1).contains(confidence),
+                  let label = checked(o.label, max: maxFieldCharacters),
+                  let classId = bounded(o.classId, 0...1_000_000) else { return nil }
+            return LabeledDetection(label: ChatLimits.strippingControls(label), classId: classId, confidence: confidence,
+                                    x: x, y: y, width: w, height: h)
+        }
+        dropped += raw.count - objects.count
         return EnvelopeDetections(width: frameWidth, height: frameHeight, objects: objects)
     }
 
-    /// C0 controls and DEL never reach a screen; markup stays as literal characters.
-    static func strippingControls(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
-        return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+    private static func bounded(_ value: Double?, _ range: ClosedRange<Int>) -> Int? {
+        guard let i = value.flatMap(integer), range.contains(i) else { return nil }
+        return i
     }
 }

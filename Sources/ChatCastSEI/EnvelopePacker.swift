@@ -1,25 +1,47 @@
-/// Fills envelopes up to the 4 KiB SEI limit: detections first (the lowest scores go when
-/// they alone are too many), then chat messages in order; what does not fit waits for the
-/// next frame. Each part is written once and sizes are added, so packing stays linear.
+/// Fills envelopes up to the 4 KiB SEI limit. Chat always gets its share: while messages
+/// wait, detections may take at most what chat leaves of the envelope and never more than
+/// `limit - chatShare` (the lowest scores go first), so every envelope carries at least the
+/// oldest waiting message (`ChatLimits` keeps any one message within `chatShare`). Messages
+/// go in order; what does not fit waits for the next frame. Each part is written once and
+/// sizes are added, so packing stays linear.
 public enum EnvelopePacker {
     public struct Packed {
         public var envelope: ChatEnvelope
         /// The envelope's bytes, ready for the SEI.
         public var payload: [UInt8]
+        /// How many of `chat` (from its start) went into this envelope.
+        public var sent: Int
         public var rest: [ChatMessage]
     }
 
-    public static func pack(chat: [ChatMessage], detections: EnvelopeDetections?,
+    /// The bytes of an envelope kept for chat whenever chat waits.
+    public static let chatShare = ChatEnvelope.maxPayloadBytes / 2
+
+    /// `repeated` are recent messages repeated for late joiners (on key frames): they come
+    /// first in the envelope but give way, oldest first, to the first of `chat`.
+    public static func pack(repeated: [ChatMessage] = [], chat: [ChatMessage], detections: EnvelopeDetections?,
                             limit: Int = ChatEnvelope.maxPayloadBytes) -> Packed {
+        // Waiting chat up to what could fit in a whole envelope by itself.
+        var repeatedParts = repeated.suffix(EnvelopeDecoder.maxMessages / 2).map(ChatEnvelope.messageJSON)
+        var chatParts: [String] = [], chatLength = 0
+        for message in chat where chatParts.count < EnvelopeDecoder.maxMessages {
+            let text = ChatEnvelope.messageJSON(message)
+            guard ChatEnvelope.assembledLength(messageLengths: [chatLength + text.utf8.count + chatParts.count],
+                                               detectionsLength: nil) <= limit else { break }
+            chatParts.append(text)
+            chatLength += text.utf8.count
+        }
+        let chatNeeds = repeatedParts.isEmpty && chatParts.isEmpty ? 0 : length(repeatedParts + chatParts, nil)
         var kept = detections
         var detectionsText = detections.map(ChatEnvelope.detectionsJSON)
-        if var d = detections, let text = detectionsText,
-           ChatEnvelope.assembledLength(messageLengths: [], detectionsLength: text.utf8.count) > limit {
+        if var d = detections, let text = detectionsText, length([], text) + chatNeeds > limit {
+            // Detections alone may use what chat leaves, and at least `limit - chatShare`.
+            let budget = limit - min(chatNeeds, chatShare)
             d.objects.sort { $0.confidence > $1.confidence }
             func fits(_ count: Int) -> String? {
                 let t = ChatEnvelope.detectionsJSON(EnvelopeDetections(width: d.width, height: d.height,
                                                                        objects: Array(d.objects.prefix(count))))
-                return ChatEnvelope.assembledLength(messageLengths: [], detectionsLength: t.utf8.count) <= limit ? t : nil
+                return length([], t) <= budget ? t : nil
             }
             // Binary search for the most objects that fit.
             var low = 0, high = d.objects.count
@@ -31,17 +53,31 @@ public enum EnvelopePacker {
             kept = d
             detectionsText = fits(low)
         }
-        var parts: [String] = [], lengths: [Int] = []
-        let detectionsLength = detectionsText?.utf8.count
-        for message in chat {
-            let text = ChatEnvelope.messageJSON(message)
-            guard ChatEnvelope.assembledLength(messageLengths: lengths + [text.utf8.count], detectionsLength: detectionsLength)
-                <= limit else { break }
-            parts.append(text)
-            lengths.append(text.utf8.count)
+        // The first waiting message goes in, even if repeats must give way to it.
+        if let first = chatParts.first {
+            while !repeatedParts.isEmpty, length(repeatedParts + [first], detectionsText) > limit {
+                repeatedParts.removeFirst()
+            }
         }
-        let envelope = ChatEnvelope(chat: Array(chat.prefix(parts.count)), detections: kept)
+        let repeatedSent = Array(repeated.suffix(repeatedParts.count))  // after trimming above
+        var parts = repeatedParts, sent = 0
+        for text in chatParts where parts.count < EnvelopeDecoder.maxMessages {
+            guard length(parts + [text], detectionsText) <= limit else { break }
+            parts.append(text)
+            sent += 1
+        }
+        // Repeats that no longer fit after the chat are left out from the oldest.
+        var dropRepeats = 0
+        while length(Array(parts.dropFirst(dropRepeats)), detectionsText) > limit, dropRepeats < repeatedParts.count {
+            dropRepeats += 1
+        }
+        parts.removeFirst(dropRepeats)
+        let envelope = ChatEnvelope(chat: Array(repeatedSent.dropFirst(dropRepeats)) + chat.prefix(sent), detections: kept)
         return Packed(envelope: envelope, payload: ChatEnvelope.assemble(messages: parts, detections: detectionsText),
-                      rest: Array(chat.dropFirst(parts.count)))
+                      sent: sent, rest: Array(chat.dropFirst(sent)))
+    }
+
+    private static func length(_ parts: [String], _ detections: String?) -> Int {
+        ChatEnvelope.assembledLength(messageLengths: parts.map(\.utf8.count), detectionsLength: detections?.utf8.count)
     }
 }

@@ -21,6 +21,9 @@ public enum IRCClientEvent: Sendable, Equatable {
     /// an IRCv3 TAGMSG with the `+chatcast/keyframe` tag.
     case keyFrameWanted(room: String)
     case disconnected(reason: String)
+    /// Messages sent while disconnected went beyond `maxQueued`: this many of the oldest
+    /// were dropped.
+    case unsent(count: Int)
 }
 
 /// An IRC client for the elements and the terminal client: connects (plain or TLS),
@@ -117,7 +120,10 @@ public final class IRCClient: @unchecked Sendable {
                     self.privmsg(channelName, part)
                 } else {
                     self.queue.append((channelName, part))
-                    if self.queue.count > self.options.maxQueued { self.queue.removeFirst() }
+                    if self.queue.count > self.options.maxQueued {
+                        self.queue.removeFirst()
+                        self.onEvent(.unsent(count: 1))
+                    }
                 }
             }
         }

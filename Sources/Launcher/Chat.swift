@@ -50,6 +50,7 @@ struct Chat: ParsableCommand {
             case let .notice(text): Terminal.say(text)
             case let .disconnected(reason): Terminal.say("disconnected: \(reason)")
             case .historyEnd: history.signal()
+            case let .unsent(count): Terminal.say("\(count) line(s) typed while disconnected were dropped (too many waiting)")
             case .connected, .keyFrameWanted: break
             }
         }

@@ -27,17 +27,54 @@ final class EnvelopeTests: XCTestCase {
             "not JSON": Array("hello".utf8),
             "deep nesting": Array((#"{"v":1,"x":"# + String(repeating: "[", count: 50) + String(repeating: "]", count: 50) + "}").utf8),
             "no version": Array(#"{"chat":[]}"#.utf8),
-            "box outside the frame": Array(#"{"v":1,"det":{"width":100,"height":100,"objects":[{"label":"a","class_id":0,"confidence":0.5,"x":90,"y":0,"w":20,"h":10}]}}"#.utf8),
-            "absurd numbers": Array(#"{"v":1,"det":{"width":1e300,"height":100,"objects":[]}}"#.utf8),
-            "negative box": Array(#"{"v":1,"det":{"width":100,"height":100,"objects":[{"label":"a","class_id":0,"confidence":0.5,"x":-5,"y":0,"w":1,"h":1}]}}"#.utf8),
-            "confidence above 1": Array(#"{"v":1,"det":{"width":100,"height":100,"objects":[{"label":"a","class_id":0,"confidence":7,"x":0,"y":0,"w":1,"h":1}]}}"#.utf8),
-            "text too long": Array((#"{"v":1,"chat":[{"id":"a","room":"r","nick":"n","text":""# + String(repeating: "x", count: 501) + #"","time":"t"}]}"#).utf8),
-            "missing nick": Array(#"{"v":1,"chat":[{"id":"a","room":"r","text":"x","time":"t"}]}"#.utf8),
             "chat not a list": Array(#"{"v":1,"chat":{"id":"a"}}"#.utf8),
         ]
         for (name, payload) in bad {
             XCTAssertThrowsError(try EnvelopeDecoder.decode(payload), name)
         }
+    }
+
+    func testJudgesEachMessageAndObjectOnItsOwn() throws {
+        let good = #"{"id":"g1","room":"r","nick":"n","text":"kept","time":"t"}"#
+        let bad = [#"{"id":"a","room":"r","nick":"n","text":""# + String(repeating: "x", count: 501) + #"","time":"t"}"#,
+                   #"{"id":"b","room":"r","text":"no nick","time":"t"}"#,
+                   #"{"id":"c","room":"r","nick":""# + String(repeating: "N", count: 200) + #"","text":"x","time":"t"}"#,
+                   "12345678901234567890123", #"{"id":"","room":"r","nick":"n","text":"empty id","time":"t"}"#,
+                   #"{"id":"d","room":"r","nick":"\u0001","text":"only a control in the nick","time":"t"}"#]
+        let goodObject = #"{"label":"ball","class_id":0,"confidence":0.9,"x":1,"y":2,"w":3,"h":4}"#
+        let badObjects = [#"{"label":"a","class_id":0,"confidence":0.5,"x":90,"y":0,"w":20,"h":10}"#,
+                          #"{"label":"a","class_id":0,"confidence":0.5,"x":-5,"y":0,"w":1,"h":1}"#,
+                          #"{"label":"a","class_id":0,"confidence":7,"x":0,"y":0,"w":1,"h":1}"#,
+                          #"{"class_id":0,"confidence":0.5,"x":0,"y":0,"w":1,"h":1}"#,
+                          #"{"label":"a","class_id":1e300,"confidence":0.5,"x":0,"y":0,"w":1,"h":1}"#, "[]"]
+        let text = #"{"v":1,"chat":["# + ([good] + bad + [good.replacingOccurrences(of: "g1", with: "g2")]).joined(separator: ",")
+            + #"],"det":{"width":100,"height":100,"objects":["# + goodObject + "]}}"
+        let decoded = try EnvelopeDecoder.read(Array(text.utf8))
+        XCTAssertEqual(decoded.envelope.chat.map(\.id), ["g1", "g2"])
+        XCTAssertEqual(decoded.droppedMessages, bad.count)
+        XCTAssertEqual(decoded.envelope.detections?.objects.count, 1, "the boxes stay")
+
+        let boxes = #"{"v":1,"chat":["# + good + #"],"det":{"width":100,"height":100,"objects":["#
+            + (badObjects + [goodObject]).joined(separator: ",") + "]}}"
+        let judged = try EnvelopeDecoder.read(Array(boxes.utf8))
+        XCTAssertEqual(judged.envelope.chat.map(\.id), ["g1"], "the chat stays")
+        XCTAssertEqual(judged.envelope.detections?.objects,
+                       [LabeledDetection(label: "ball", classId: 0, confidence: 0.9, x: 1, y: 2, width: 3, height: 4)])
+        XCTAssertEqual(judged.droppedObjects, badObjects.count)
+
+        // An unusable frame size costs the boxes, not the chat.
+        let absurd = #"{"v":1,"chat":["# + good + #"],"det":{"width":1e300,"height":100,"objects":["# + goodObject + "]}}"
+        let kept = try EnvelopeDecoder.read(Array(absurd.utf8))
+        XCTAssertEqual(kept.envelope.chat.map(\.id), ["g1"])
+        XCTAssertNil(kept.envelope.detections)
+        XCTAssertEqual(kept.droppedObjects, 1)
+
+        // Beyond 64 messages the rest are counted, not fatal.
+        let many = #"{"v":1,"chat":["# + (0..<70).map { #"{"id":"\#($0)","room":"r","nick":"n","text":"","time":"t"}"# }
+            .joined(separator: ",") + "]}"
+        let capped = try EnvelopeDecoder.read(Array(many.utf8))
+        XCTAssertEqual(capped.envelope.chat.count, EnvelopeDecoder.maxMessages)
+        XCTAssertEqual(capped.droppedMessages, 70 - EnvelopeDecoder.maxMessages)
     }
 
     func testPackingSpreadsABacklogInOrderUnder4KiB() {

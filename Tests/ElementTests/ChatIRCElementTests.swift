@@ -98,7 +98,7 @@ final class ChatIRCElementTests: XCTestCase {
         let json = #"{"id":"\#(known.id)","nick":"alice","text":"already in the room"}"#
         try (json + "\nbob: only in the stream\n").write(toFile: messages, atomically: true, encoding: .utf8)
         let record = try gstLaunch(["videotestsrc", "num-buffers=30", "!", "video/x-raw,format=I420,width=160,height=120", "!",
-                                    "x264enc", "tune=zerolatency", "!", "h264parse", "!", "chatinject", "messages-file=\(messages)",
+                                    "x264enc", "tune=zerolatency", "!", "h264parse", "!", "chatinject", "messages-file=\(messages)", "from-start=true",
                                     "!", "matroskamux", "!", "filesink", "location=\(clip)"])
         XCTAssertEqual(record.status, 0, record.stderr)
         let play = try gstLaunch(["filesrc", "location=\(clip)", "!", "matroskademux", "!", "h264parse", "!", "chatparse", "!",

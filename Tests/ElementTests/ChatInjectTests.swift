@@ -86,4 +86,46 @@ final class ChatInjectTests: XCTestCase {
         XCTAssertEqual(onKey.first?.detections, EnvelopeDetections(width: 640, height: 480, objects: [
             LabeledDetection(label: "ball", classId: 0, confidence: 0.9, x: 10, y: 20, width: 30, height: 40)]))
     }
+
+    func testAFullBacklogDropsTheOldestCountsAndWarns() throws {
+        let h = Harness("chatinject", properties: ["max-backlog": 10])
+        gst_harness_set_src_caps_str(h.pointer, "video/x-h264,stream-format=byte-stream,alignment=au,width=640,height=480")
+        for i in 0..<25 { send(h, "flood", "line \(i)") }
+        XCTAssertEqual(h.get("dropped"), "15")
+        XCTAssertTrue(h.warningMessage()?.contains("backlog is full") ?? false, "a warning on the bus")
+        var texts: [String] = []
+        for _ in 0..<5 { texts += try push(h, deltaFrame, delta: true).envelopes.flatMap { $0.chat.map(\.text) } }
+        XCTAssertEqual(texts, (15..<25).map { "line \($0)" }, "the newest ten, in order")
+    }
+
+    func testSendMakesEveryMessageValid() throws {
+        let h = harness()
+        send(h, "", String(repeating: "é", count: 700))
+        send(h, String(repeating: "N", count: 200), "ctrl\u{1}\u{7}")
+        let chat = try push(h, deltaFrame, delta: true).envelopes.flatMap(\.chat)
+        XCTAssertEqual(chat.map(\.nick), ["chatcast", String(repeating: "N", count: ChatLimits.maxNickCharacters)])
+        XCTAssertEqual(chat.map(\.text), [String(repeating: "é", count: 500), "ctrl"])
+    }
+
+    /// What a messages file held before the element started was meant for earlier streams.
+    func testTheMessagesFileIsFollowedFromItsEndUnlessFromStart() throws {
+        let path = NSTemporaryDirectory() + "chatcast-follow-\(UUID().uuidString).txt"
+        try "old: before start\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for fromStart in [false, true] {
+            let h = Harness("chatinject", properties: ["messages-file": path, "from-start": fromStart])
+            gst_harness_set_src_caps_str(h.pointer, "video/x-h264,stream-format=byte-stream,alignment=au,width=640,height=480")
+            let file = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+            file.seekToEndOfFile()
+            file.write(Data("new: after start \(fromStart)\n".utf8))
+            try file.close()
+            var texts: [String] = []
+            let deadline = Date().addingTimeInterval(5)
+            while !texts.contains("after start \(fromStart)") && Date() < deadline {
+                texts += try push(h, deltaFrame, delta: true).envelopes.flatMap { $0.chat.map(\.text) }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            XCTAssertEqual(texts, (fromStart ? ["before start", "after start false"] : []) + ["after start \(fromStart)"])
+        }
+    }
 }

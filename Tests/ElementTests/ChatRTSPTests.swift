@@ -21,7 +21,7 @@ final class ChatRTSPTests: XCTestCase {
         let record = try gstLaunch(["videotestsrc", "pattern=ball", "num-buffers=60", "!",
                                     "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "swiftyolo", "!",
                                     "x264enc", "tune=zerolatency", "key-int-max=30", "!", "h264parse", "!", "chatinject",
-                                    "messages-file=\(messages)", "!", "matroskamux", "!", "filesink", "location=\(clip)"])
+                                    "messages-file=\(messages)", "from-start=true", "!", "matroskamux", "!", "filesink", "location=\(clip)"])
         XCTAssertEqual(record.status, 0, record.stderr)
         let reference = try gstLaunch(["filesrc", "location=\(clip)", "!", "matroskademux", "!", "h264parse", "!",
                                        "chatparse", "!", "chatsink"])

@@ -14,7 +14,7 @@ final class ChatRoundTripTests: XCTestCase {
         let result = try gstLaunch(["videotestsrc", "pattern=ball", "is-live=true", "num-buffers=45", "!",
                                     "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc",
                                     "key-int-max=30", "tune=zerolatency", "!", "h264parse", "!", "chatinject",
-                                    "messages-file=\(messages)", "!"] + mux.split(separator: " ").map(String.init)
+                                    "messages-file=\(messages)", "from-start=true", "!"] + mux.split(separator: " ").map(String.init)
                                    + ["!", "filesink", "location=\(path)"])
         XCTAssertEqual(result.status, 0, result.stderr)
     }
@@ -134,7 +134,7 @@ final class ChatRoundTripTests: XCTestCase {
         let sender = try gstLaunch(["videotestsrc", "is-live=true", "num-buffers=45", "!",
                                     "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc",
                                     "tune=zerolatency", "key-int-max=15", "!", "h264parse", "!", "chatinject",
-                                    "messages-file=\(messages)", "!", "rtph264pay", "config-interval=-1", "mtu=400", "!",
+                                    "messages-file=\(messages)", "from-start=true", "!", "rtph264pay", "config-interval=-1", "mtu=400", "!",
                                     "udpsink", "host=127.0.0.1", "port=\(port)"])
         XCTAssertEqual(sender.status, 0, sender.stderr)
         usleep(1_000_000)
@@ -172,7 +172,7 @@ final class ChatRoundTripTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: messages) }
         let sender = try gstLaunchInBackground(["videotestsrc", "is-live=true", "num-buffers=90", "!",
                             "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc", "tune=zerolatency",
-                            "key-int-max=15", "!", "h264parse", "!", "chatinject", "messages-file=\(messages)", "!",
+                            "key-int-max=15", "!", "h264parse", "!", "chatinject", "messages-file=\(messages)", "from-start=true", "!",
                             "rtph264pay", "config-interval=-1", "!", "rtpstreampay", "!", "tcpserversink", "host=127.0.0.1",
                             "port=\(port)"])
         defer { if sender.isRunning { sender.terminate() }; sender.waitUntilExit() }
@@ -203,7 +203,7 @@ final class H265ChatTests: XCTestCase {
         let chat = try messages(["alice: in h265", "bob: second"])
         defer { [file, chat].forEach { try? FileManager.default.removeItem(atPath: $0) } }
         let written = try gstLaunch(["videotestsrc", "is-live=true", "num-buffers=45", "!"] + encode
-                                    + ["chatinject", "messages-file=\(chat)", "!", "matroskamux", "!", "filesink", "location=\(file)"])
+                                    + ["chatinject", "messages-file=\(chat)", "from-start=true", "!", "matroskamux", "!", "filesink", "location=\(file)"])
         XCTAssertEqual(written.status, 0, written.stderr)
         let read = try gstLaunch(["filesrc", "location=\(file)", "!", "matroskademux", "!", "h265parse", "!", "chatparse", "!", "chatsink"])
         XCTAssertEqual(read.status, 0, read.stderr)
@@ -216,7 +216,7 @@ final class H265ChatTests: XCTestCase {
         let chat = try messages((1...5).map { "carol: hevc \($0)" })
         defer { try? FileManager.default.removeItem(atPath: chat) }
         let publisher = try Background(gstLaunchProcess(["videotestsrc", "is-live=true", "num-buffers=900", "!"] + encode
-                                       + ["chatinject", "messages-file=\(chat)", "repeat-count=5", "!", "rtspclientsink",
+                                       + ["chatinject", "messages-file=\(chat)", "from-start=true", "repeat-count=5", "!", "rtspclientsink",
                                           "location=\(server.url("hevc"))"]), name: "h265-publisher")
         defer { publisher.stop() }
         try server.waitLive("hevc")

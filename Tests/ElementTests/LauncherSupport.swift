@@ -108,7 +108,7 @@ func publishTestBall(to url: String, chatFile: String, seconds: Int, extra: [Str
         "videotestsrc", "is-live=true", "pattern=ball", "num-buffers=\(frames)", "!",
         "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "swiftyolo", "!",
         "x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=30", "!", "h264parse", "config-interval=-1", "!",
-        "chatinject", "messages-file=\(chatFile)", "repeat-count=5", "!", "rtspclientsink", "location=\(url)"] + extra),
+        "chatinject", "messages-file=\(chatFile)", "from-start=true", "repeat-count=5", "!", "rtspclientsink", "location=\(url)"] + extra),
         name: "publisher")
 }
 

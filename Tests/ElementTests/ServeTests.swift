@@ -291,7 +291,7 @@ final class ServeTests: XCTestCase {
             "videotestsrc", "is-live=true", "pattern=ball", "num-buffers=1800", "!",
             "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc", "tune=zerolatency",
             "speed-preset=ultrafast", "key-int-max=20", "!", "h264parse", "config-interval=-1", "!", "chatinject",
-            "messages-file=\(chat)", "repeat-count=3", "!", "rtspclientsink", "location=\(server.url("lobby"))"]), name: "source")
+            "messages-file=\(chat)", "from-start=true", "repeat-count=3", "!", "rtspclientsink", "location=\(server.url("lobby"))"]), name: "source")
         defer { source.stop() }
         try server.waitLive("lobby")
         let relay = try Background(chatcastProcess(["relay", "--dir", Paths.presets, "--from", server.url("lobby"),
@@ -403,7 +403,7 @@ final class ServeTests: XCTestCase {
         let made = try gstLaunch(["videotestsrc", "pattern=ball", "num-buffers=600", "!",
                                   "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc",
                                   "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=30", "!", "h264parse", "!",
-                                  "chatinject", "messages-file=\(messages)", "repeat-count=5", "!", "matroskamux", "!",
+                                  "chatinject", "messages-file=\(messages)", "from-start=true", "repeat-count=5", "!", "matroskamux", "!",
                                   "filesink", "location=\(clip)"])
         XCTAssertEqual(made.status, 0, made.stderr)
         let server = try VideoServer()

@@ -53,7 +53,7 @@ final class YoloOverlayTests: XCTestCase {
         let result = try gstLaunch(["videotestsrc", "is-live=true", "pattern=ball", "num-buffers=15", "!",
                                     "video/x-raw,format=I420,width=640,height=480,framerate=30/1", "!", "swiftyolo", "!",
                                     "x264enc", "tune=zerolatency", "!", "h264parse", "!", "chatinject",
-                                    "messages-file=\(messages)", "!", "chatparse", "!", "avdec_h264", "!", "videoconvert", "!",
+                                    "messages-file=\(messages)", "from-start=true", "!", "chatparse", "!", "avdec_h264", "!", "videoconvert", "!",
                                     "yolooverlay", "!", "chatoverlay", "!", "video/x-raw,format=BGRx", "!", "multifilesink",
                                     "location=\(raw)"])
         XCTAssertEqual(result.status, 0, result.stderr)

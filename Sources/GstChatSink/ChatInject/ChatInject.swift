@@ -10,7 +10,9 @@ import YoloCore
 /// H.264 access unit that has something to carry: chat from the `send` action signal and
 /// from a followed `messages-file`, from an IRC room (`server`, `room`, `nick`), chat metas that came through a decoder (relays), and
 /// the ROI metas of the buffer as detections. A longer backlog spreads over the next
-/// frames; the last messages are repeated on every IDR frame for late joiners.
+/// frames (bounded by `max-backlog`, oldest dropped and counted in `dropped`); the last
+/// messages are repeated on every IDR frame for late joiners. Every message is made valid
+/// as it enters, so any reader accepts what is written.
 final class ChatInject: TransformImpl {
     static let elementDescription = ElementDescription(
         typeName: "GstChatInject", elementName: "chatinject", longName: "ChatCast SEI injector",
@@ -19,6 +21,9 @@ final class ChatInject: TransformImpl {
         properties: [
             PropertySpec("messages-file", nick: "Messages file",
                          blurb: "Text file followed like tail -f: one `nick: text` or JSON message per line", .string(default: nil)),
+            PropertySpec("from-start", nick: "From start",
+                         blurb: "Read the messages file from its start (default: only lines appended after start)",
+                         .bool(default: false)),
             PropertySpec("server", nick: "Chat server",
                          blurb: "irc://HOST:PORT (or ircs://): every PRIVMSG of `room` goes into the stream", .string(default: nil)),
             PropertySpec("password", nick: "Server password", blurb: "IRC server password (PASS)", .string(default: nil)),
@@ -27,7 +32,12 @@ final class ChatInject: TransformImpl {
             PropertySpec("nick", nick: "Nick", blurb: "IRC nick, and nick of messages that name none", .string(default: "chatcast"),
                          mutability: .playing),
             PropertySpec("repeat-count", nick: "Repeat count", blurb: "Recent messages repeated on every IDR frame",
-                         .int(min: 0, max: 64, default: 8), mutability: .playing),
+                         .int(min: 0, max: 32, default: 8), mutability: .playing),
+            PropertySpec("max-backlog", nick: "Max backlog",
+                         blurb: "Messages waiting for frames at most; beyond it the oldest is dropped (counted in dropped)",
+                         .int(min: 1, max: 1_000_000, default: 1000), mutability: .playing),
+            PropertySpec("dropped", nick: "Dropped", blurb: "Messages dropped from a full backlog so far",
+                         .uint(min: 0, max: .max, default: 0), mutability: .readOnly),
         ],
         signals: [SignalSpec("send", parameters: [.string, .string, .string], isAction: true)])
 
@@ -39,19 +49,14 @@ final class ChatInject: TransformImpl {
         var password: String?
         var room = "lobby", nick = "chatcast"
         var repeatCount = 8
-    }
-
-    /// Messages waiting for a frame, and the recent ones repeated on IDR frames.
-    struct Queue {
-        var backlog: [ChatMessage] = []
-        var recent: [ChatMessage] = []
-        var injected = RecentIDs()
-        var factory = ChatMessageFactory()
+        var fromStart = false
+        var maxBacklog = 1000
     }
 
     private let element: ElementRef
     private let settings = Mutex(Settings())
-    private let queue = Mutex(Queue())
+    private let backlog = Mutex(ChatBacklog())
+    private let drops = DropCounter(what: "chatinject's backlog is full (max-backlog): the oldest messages were dropped")
     private let stream = Mutex(CodedStreamInfo())
     private let follower = Mutex<FileFollower?>(nil)
     private let chat = Mutex<IRCClient?>(nil)
@@ -69,6 +74,8 @@ final class ChatInject: TransformImpl {
             case let ("room", .string(v)): s.room = v ?? "lobby"
             case let ("nick", .string(v)): s.nick = v ?? "chatcast"
             case let ("repeat-count", .int(v)): s.repeatCount = Int(v)
+            case let ("from-start", .bool(v)): s.fromStart = v
+            case let ("max-backlog", .int(v)): s.maxBacklog = Int(v)
             default: break
             }
         }
@@ -82,6 +89,9 @@ final class ChatInject: TransformImpl {
             case "password": return .string(s.password)
             case "room": return .string(s.room)
             case "nick": return .string(s.nick)
+            case "from-start": return .bool(s.fromStart)
+            case "max-backlog": return .int(Int32(s.maxBacklog))
+            case "dropped": return .uint(UInt32(clamping: drops.total))
             default: return .int(Int32(s.repeatCount))
             }
         }
@@ -91,20 +101,27 @@ final class ChatInject: TransformImpl {
     func action(_ signal: String, _ arguments: [PropertyValue]) -> PropertyValue? {
         let texts = arguments.map { if case let .string(s) = $0 { return s ?? "" } else { return "" } }
         guard texts.count == 3 else { return nil }
-        let s = settings.withLock { $0 }
-        enqueue(room: texts[0].isEmpty ? s.room : texts[0], nick: texts[1].isEmpty ? s.nick : texts[1], text: texts[2])
+        admit { $0.make(room: texts[0], nick: texts[1], text: texts[2]) }
         return nil
     }
 
-    private func enqueue(room: String, nick: String, text: String) {
-        queue.withLock { q in
-            var m = q.factory.make(room: room, nick: nick, text: text)
-            m.text = String(m.text.prefix(EnvelopeDecoder.maxTextCharacters))
-            q.backlog.append(m)
+    /// Adds the messages `make` gives to the backlog, made valid with the properties' room
+    /// and nick as defaults; counts what a full backlog drops.
+    private func admit(_ make: (inout ChatBacklog) -> [ChatMessage]) {
+        let s = settings.withLock { $0 }
+        let dropped = backlog.withLock { b -> Int in
+            b.capacity = s.maxBacklog
+            return make(&b).reduce(0) { $0 + b.add($1, defaultNick: s.nick, defaultRoom: s.room) }
         }
+        drops.dropped(dropped, element: element, property: "dropped")
+    }
+
+    private func admit(_ make: (inout ChatBacklog) -> ChatMessage?) {
+        admit { b -> [ChatMessage] in make(&b).map { [$0] } ?? [] }
     }
 
     func start() throws {
+        drops.reset()
         let s = settings.withLock { $0 }
         if let server = s.server {
             guard let address = IRCServerAddress(server) else {
@@ -115,7 +132,7 @@ final class ChatInject: TransformImpl {
             let client = IRCClient(options: options) { [weak self] event in
                 switch event {
                 // Live messages only: history replayed on JOIN predates this stream.
-                case let .message(m, replayed): if !replayed { self?.queue.withLock { $0.backlog.append(m) } }
+                case let .message(m, replayed): if !replayed { self?.admit { _ in m } }
                 case let .disconnected(reason): ChatInject.log.warning(element, "chat server: \(reason); reconnecting")
                 case let .notice(text): ChatInject.log.info(element, "chat server: \(text)")
                 case .keyFrameWanted: self?.keyFrameWanted.withLock { $0 = true }
@@ -126,13 +143,24 @@ final class ChatInject: TransformImpl {
             chat.withLock { $0 = client }
         }
         guard let path = s.messagesFile else { return }
-        let follower = FileFollower(path: path) { [weak self] line in
+        let element = self.element
+        let follower = FileFollower(path: path, fromStart: s.fromStart, onLine: { [weak self] line in
             guard let self else { return }
-            let s = self.settings.withLock { $0 }
-            self.queue.withLock { q in
-                if let m = q.factory.parseLine(line, defaultRoom: s.room, defaultNick: s.nick) { q.backlog.append(m) }
+            let defaults = self.settings.withLock { $0 }
+            var unreadable = false
+            self.admit { b -> ChatMessage? in
+                let m = b.parse(line: line, defaultRoom: defaults.room, defaultNick: defaults.nick)
+                unreadable = m == nil && line.contains("{")
+                return m
             }
-        }
+            if unreadable {
+                element.post(.format("\(path): a JSON line without a text string was skipped: \(line.prefix(80))"),
+                             warning: true)
+            }
+        }, onLongLine: { bytes in
+            element.post(.format("\(path): a line of \(bytes) bytes (over \(FileFollower.maxLineBytes)) was skipped"),
+                         warning: true)
+        })
         self.follower.withLock { $0 = follower }
     }
 
@@ -159,18 +187,10 @@ final class ChatInject: TransformImpl {
         let repeatCount = settings.withLock { $0.repeatCount }
         let isKeyFrame = cgst_buffer_is_delta_unit(buffer.pointer) == 0
         let detections = frameDetections(buffer, info)
+        // Chat that crossed a decoder as metas (a relay) goes out once more.
         let relayed = buffer.chatMessages
-        let packed = queue.withLock { q -> EnvelopePacker.Packed in
-            // Chat that crossed a decoder as metas (a relay) goes out once more.
-            for m in relayed where q.injected.insert(m.id) { q.backlog.append(m) }
-            let repeated = isKeyFrame ? q.recent.filter { r in !q.backlog.contains { $0.id == r.id } } : []
-            let packed = EnvelopePacker.pack(chat: repeated + q.backlog, detections: detections)
-            let sent = packed.envelope.chat.filter { m in !repeated.contains { $0.id == m.id } }
-            q.backlog = Array(q.backlog.dropFirst(sent.count))
-            for m in sent { _ = q.injected.insert(m.id) }
-            q.recent = Array((q.recent + sent).suffix(repeatCount))
-            return packed
-        }
+        if !relayed.isEmpty { admit { b in relayed.filter { b.isNew($0.id) } } }
+        let packed = backlog.withLock { $0.pack(isKeyFrame: isKeyFrame, detections: detections, repeatCount: repeatCount) }
         guard !packed.envelope.isEmpty else { return .ok }
         let nal = UserDataUnregistered(uuid: UserDataUnregistered.chatCastUUID, payload: packed.payload).seiNAL(codec: info.codec)
         var map = GstMapInfo()

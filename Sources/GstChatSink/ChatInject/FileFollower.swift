@@ -3,21 +3,40 @@ import Glibc
 #endif
 import Synchronization
 
-/// Follows a text file like `tail -f`: a thread reads what is there, then every 100 ms
-/// whatever was appended, and hands over complete lines. A file that does not exist yet is
-/// waited for; a truncated file is read again from the start.
+/// Follows a text file like `tail -f`: a thread reads, every 100 ms, whatever was appended,
+/// and hands over complete lines. It starts at the file's end (what is there already was
+/// meant for earlier streams) unless `fromStart`. A file that does not exist yet is waited
+/// for and read whole once it appears; a truncated file is read again from the start.
+/// A line longer than `maxLineBytes` is skipped, not held: memory stays bounded.
 final class FileFollower {
+    static let maxLineBytes = 64 * 1024
+
     private let path: String
+    private let fromStart: Bool
     private let onLine: (String) -> Void
+    private let onLongLine: (Int) -> Void
     private var thread = pthread_t()
     private let stopping = Atomic<Bool>(false)
+    private var startOffset = 0
 
-    init(path: String, onLine: @escaping (String) -> Void) {
+    init(path: String, fromStart: Bool, onLine: @escaping (String) -> Void, onLongLine: @escaping (Int) -> Void) {
         self.path = path
+        self.fromStart = fromStart
         self.onLine = onLine
+        self.onLongLine = onLongLine
+        // Where to start is decided now, not when the thread first runs: lines appended
+        // right after start belong to this stream.
+        var offset = 0
+        if !fromStart, let file = fopen(path, "rb") {
+            fseek(file, 0, SEEK_END)
+            offset = ftell(file)
+            fclose(file)
+        }
+        startOffset = offset
         let retained = Unmanaged.passRetained(self)
         pthread_create(&thread, nil, { raw in
-            Unmanaged<FileFollower>.fromOpaque(raw!).takeRetainedValue().run()
+            let follower = Unmanaged<FileFollower>.fromOpaque(raw!).takeRetainedValue()
+            follower.run(from: follower.startOffset)
             return nil
         }, retained.toOpaque())
     }
@@ -27,9 +46,10 @@ final class FileFollower {
         pthread_join(thread, nil)
     }
 
-    private func run() {
-        var offset = 0
+    private func run(from start: Int) {
+        var offset = start
         var partial: [UInt8] = []
+        var skipping = 0  // bytes of an over-long line dropped so far
         var chunk = [UInt8](repeating: 0, count: 65536)
         while !stopping.load(ordering: .relaxed) {
             if let file = fopen(path, "rb") {
@@ -38,21 +58,44 @@ final class FileFollower {
                 if size < offset {
                     offset = 0
                     partial = []
+                    skipping = 0
                 }
                 fseek(file, offset, SEEK_SET)
                 while true {
                     let n = fread(&chunk, 1, chunk.count, file)
                     if n == 0 { break }
                     offset += n
-                    partial += chunk[0..<n]
-                    while let newline = partial.firstIndex(of: 0x0A) {
-                        onLine(String(decoding: partial[..<newline], as: UTF8.self))
-                        partial.removeSubrange(...newline)
+                    var from = 0
+                    while from < n {
+                        guard let newline = chunk[from..<n].firstIndex(of: 0x0A) else {
+                            append(chunk[from..<n], to: &partial, skipping: &skipping)
+                            break
+                        }
+                        append(chunk[from..<newline], to: &partial, skipping: &skipping)
+                        if skipping > 0 {
+                            onLongLine(skipping)
+                        } else {
+                            onLine(String(decoding: partial, as: UTF8.self))
+                        }
+                        partial.removeAll(keepingCapacity: partial.count <= 4096)
+                        skipping = 0
+                        from = newline + 1
                     }
                 }
                 fclose(file)
             }
             usleep(100_000)
+        }
+    }
+
+    private func append(_ bytes: ArraySlice<UInt8>, to partial: inout [UInt8], skipping: inout Int) {
+        if skipping > 0 {
+            skipping += bytes.count
+        } else if partial.count + bytes.count > Self.maxLineBytes {
+            skipping = partial.count + bytes.count
+            partial.removeAll()
+        } else {
+            partial += bytes
         }
     }
 }

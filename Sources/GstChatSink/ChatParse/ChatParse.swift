@@ -8,8 +8,10 @@ import YoloCore
 /// `chatparse`: reads ChatCast envelopes from every SEI of each H.264 access unit (1.22's
 /// h264parse keeps only the last user-data SEI), de-duplicates chat by id, and attaches
 /// chat metas and ROI metas (scaled to the frame) that survive decoding. Announces new chat
-/// with the `message` signal and `chatparse` element messages; malformed envelopes are
-/// dropped, counted in `dropped` and logged, and the video flows on.
+/// with the `message` signal and `chatparse` element messages. Each chat message and each
+/// object is checked on its own: a bad one is left out and counted (`dropped`, and
+/// `dropped-messages`/`dropped-objects`), the rest of its envelope is kept; an unreadable
+/// envelope is dropped whole and counted; the video always flows on.
 final class ChatParse: TransformImpl {
     /// H.264, and H.265 (the same envelope in a prefix SEI).
     static let caps = "video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au; "
@@ -18,7 +20,13 @@ final class ChatParse: TransformImpl {
         typeName: "GstChatParse", elementName: "chatparse", longName: "ChatCast SEI parser", classification: "Codec/Parser/Video",
         summary: "Reads chat and detections carried as H.264 SEI and attaches them as metas", author: "ChatCast",
         sinkCaps: caps, srcCaps: caps,
-        properties: [PropertySpec("dropped", nick: "Dropped", blurb: "Malformed envelopes dropped so far",
+        properties: [PropertySpec("dropped", nick: "Dropped",
+                                  blurb: "Unreadable envelopes, bad chat messages and bad objects left out so far",
+                                  .uint(min: 0, max: .max, default: 0), mutability: .readOnly),
+                     PropertySpec("dropped-messages", nick: "Dropped messages",
+                                  blurb: "Chat messages with bad fields left out so far",
+                                  .uint(min: 0, max: .max, default: 0), mutability: .readOnly),
+                     PropertySpec("dropped-objects", nick: "Dropped objects", blurb: "Detected objects left out so far",
                                   .uint(min: 0, max: .max, default: 0), mutability: .readOnly),
                      PropertySpec("strip-sei", nick: "Strip SEI",
                                   blurb: "Remove ChatCast SEI from the stream after reading it", .bool(default: false),
@@ -31,7 +39,12 @@ final class ChatParse: TransformImpl {
     static let log = DebugCategory(name: "chatparse", description: "ChatCast SEI parser")
 
     private let element: ElementRef
-    private let dropped = Mutex<UInt32>(0)
+    /// What was left out so far.
+    struct Dropped {
+        var envelopes: UInt32 = 0, messages: UInt32 = 0, objects: UInt32 = 0
+        var total: UInt32 { envelopes &+ messages &+ objects }
+    }
+    private let dropped = Mutex(Dropped())
     private let strip = Mutex(false)
     private let postMessages = Mutex(true)
     private let stream = Mutex(CodedStreamInfo())
@@ -51,13 +64,15 @@ final class ChatParse: TransformImpl {
         switch name {
         case "strip-sei": return .bool(strip.withLock { $0 })
         case "post-messages": return .bool(postMessages.withLock { $0 })
-        default: return .uint(dropped.withLock { $0 })
+        case "dropped-messages": return .uint(dropped.withLock { $0.messages })
+        case "dropped-objects": return .uint(dropped.withLock { $0.objects })
+        default: return .uint(dropped.withLock { $0.total })
         }
     }
 
     func start() throws {
         seen.withLock { $0 = RecentIDs() }
-        dropped.withLock { $0 = 0 }
+        dropped.withLock { $0 = Dropped() }
     }
 
     func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
@@ -79,16 +94,28 @@ final class ChatParse: TransformImpl {
         gst_buffer_unmap(buffer.pointer, &map)
 
         var envelopes: [ChatEnvelope] = []
-        var bad = found.malformed
+        var bad = Dropped(envelopes: UInt32(clamping: found.malformed))
         for payload in found.payloads {
-            do { envelopes.append(try EnvelopeDecoder.decode(payload)) } catch {
-                bad += 1
+            do {
+                let decoded = try EnvelopeDecoder.read(payload)
+                envelopes.append(decoded.envelope)
+                bad.messages &+= UInt32(clamping: decoded.droppedMessages)
+                bad.objects &+= UInt32(clamping: decoded.droppedObjects)
+            } catch {
+                bad.envelopes &+= 1
                 ChatParse.log.warning(element, "dropped an envelope: \(error)")
             }
         }
         if found.malformed > 0 { ChatParse.log.warning(element, "dropped \(found.malformed) unreadable SEI NAL units") }
-        if bad > 0 {
-            dropped.withLock { $0 &+= UInt32(bad) }
+        if bad.messages > 0 || bad.objects > 0 {
+            ChatParse.log.warning(element, "left out \(bad.messages) bad chat messages and \(bad.objects) bad objects")
+        }
+        if bad.total > 0 {
+            dropped.withLock { d in
+                d.envelopes &+= bad.envelopes
+                d.messages &+= bad.messages
+                d.objects &+= bad.objects
+            }
             element.notify("dropped")
         }
         let post = postMessages.withLock { $0 }

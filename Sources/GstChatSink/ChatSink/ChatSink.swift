@@ -23,7 +23,10 @@ final class ChatSink: SinkImpl {
                                   .string(default: nil)),
                      PropertySpec("password", nick: "Server password", blurb: "IRC server password (PASS)", .string(default: nil)),
                      PropertySpec("room", nick: "Room", blurb: "IRC room chat is forwarded to", .string(default: "lobby")),
-                     PropertySpec("nick", nick: "Nick", blurb: "IRC nick of the forwarder", .string(default: "chatsink"))])
+                     PropertySpec("nick", nick: "Nick", blurb: "IRC nick of the forwarder", .string(default: "chatsink")),
+                     PropertySpec("dropped", nick: "Dropped",
+                                  blurb: "Chat not forwarded because the IRC server stayed unreachable (oldest dropped first)",
+                                  .uint(min: 0, max: .max, default: 0), mutability: .readOnly)])
 
     static let log = DebugCategory(name: "chatsink", description: "ChatCast JSON lines sink")
 
@@ -38,6 +41,8 @@ final class ChatSink: SinkImpl {
     private let element: ElementRef
     private let settings = Mutex(Settings())
     private let forwarder = Mutex<Forwarder?>(nil)
+    private let drops = DropCounter(
+        what: "chatsink's forwarding queue is full while the chat server is unreachable: the oldest messages were dropped")
     private let stream = Mutex(CodedStreamInfo())
     /// The open output; only the streaming thread and start/stop touch it.
     private let output = Mutex<UnsafeMutablePointer<FILE>?>(nil)
@@ -65,7 +70,8 @@ final class ChatSink: SinkImpl {
     }
 
     func property(_ name: String) -> PropertyValue {
-        settings.withLock { s in
+        if name == "dropped" { return .uint(UInt32(clamping: drops.total)) }
+        return settings.withLock { s in
             switch name {
             case "location": return .string(s.location)
             case "server": return .string(s.server)
@@ -77,13 +83,14 @@ final class ChatSink: SinkImpl {
     }
 
     func start() throws {
+        drops.reset()
         let s = settings.withLock { $0 }
         if let server = s.server {
             guard let address = IRCServerAddress(server) else {
                 throw ElementError.settings("server=\(server) is not an IRC address: use irc://HOST:PORT or ircs://HOST:PORT")
             }
             let forwarder = Forwarder(options: IRCClient.Options(server: address, nick: s.nick, rooms: [s.room], password: s.password),
-                                      room: s.room, element: element)
+                                      room: s.room, element: element, drops: drops)
             self.forwarder.withLock { $0 = forwarder }
         }
         guard let path = s.location else {

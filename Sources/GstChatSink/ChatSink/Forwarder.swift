@@ -8,15 +8,17 @@ import Synchronization
 /// and forwards chat from the stream that is not among them as `<nick> text`, so chat
 /// that came from the room does not go back to it (nor do our own forwards, which a
 /// chatinject in the same room carries under our nick). Nothing is decided before the
-/// room's history is in: until then stream chat waits.
+/// room's history is in: until then stream chat waits, at most `maxWaiting` messages (the
+/// oldest go first, counted in `drops`, as the client's own queue while disconnected).
 final class Forwarder: Sendable {
     private let client: IRCClient
     private let nick: String
-    private let state = ForwarderState()
+    private let state: ForwarderState
     private let outbox: ClientBox
 
-    init(options: IRCClient.Options, room: String, element: ElementRef) {
+    init(options: IRCClient.Options, room: String, element: ElementRef, drops: DropCounter) {
         nick = CaseMapping.fold(options.nick)
+        state = ForwarderState(maxWaiting: options.maxQueued, onDrop: { drops.dropped($0, element: element, property: "dropped") })
         let state = self.state
         // Filled in below: events can only arrive after `start`.
         let box = ClientBox(room: room)
@@ -29,6 +31,7 @@ final class Forwarder: Sendable {
                 DispatchQueue.global().asyncAfter(deadline: .now() + 1) { box.send(state.ready()) }
             case .historyEnd: box.send(state.ready())
             case let .disconnected(reason): ChatSink.log.warning(element, "chat server: \(reason); reconnecting")
+            case let .unsent(count): drops.dropped(count, element: element, property: "dropped")
             default: break
             }
         }
@@ -58,18 +61,30 @@ private final class ForwarderState: Sendable {
     }
     private let inner = Mutex(Inner())
     private let readySignal = DispatchSemaphore(value: 0)
+    private let maxWaiting: Int
+    private let onDrop: @Sendable (Int) -> Void
+
+    init(maxWaiting: Int, onDrop: @escaping @Sendable (Int) -> Void) {
+        self.maxWaiting = max(1, maxWaiting)
+        self.onDrop = onDrop
+    }
 
     func know(_ id: String) { inner.withLock { _ = $0.known.insert(id) } }
 
     /// Messages to send now: new ids once ready; none before (they wait).
     func take(_ messages: [ChatMessage]) -> [ChatMessage] {
-        inner.withLock { s in
+        var over = 0
+        let out = inner.withLock { s -> [ChatMessage] in
             guard s.ready else {
                 s.waiting += messages
+                over = max(0, s.waiting.count - maxWaiting)
+                s.waiting.removeFirst(over)
                 return []
             }
             return messages.filter { s.known.insert($0.id) }
         }
+        onDrop(over)
+        return out
     }
 
     /// Marks the history as in and returns the waiting messages that the room lacks.
