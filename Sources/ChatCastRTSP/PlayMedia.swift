@@ -9,7 +9,9 @@ import Foundation
 /// confuses jitter buffers — until it has caught up with live; then every buffer goes
 /// straight in. A paused media takes nothing (no backlog for a viewer who resumes); on
 /// resuming it goes on live from the next key frame (which the server asks the publisher
-/// for), not from the cached run, which would put the viewer behind live by its age.
+/// for), not from the cached run, which would put the viewer behind live by its age. A
+/// viewer whose media cannot keep up loses buffers, not the room: each appsrc is bounded
+/// (`AppSourceBound`), and the drops are reported (the first, then at most every 10 s).
 /// Guarded by its bridge's lock.
 final class PlayMedia {
     typealias Buffer = UnsafeMutablePointer<GstBuffer>
@@ -28,13 +30,21 @@ final class PlayMedia {
     private var paceOrigin = GstClockTime.max
     private var paceStart: UInt64 = 0
     private var hasCaps: [Bool]
+    private var bounds: [AppSourceBound]
+    private var reporter = DropReporter()
+    /// Called with the buffers this viewer has lost so far.
+    private let onDrops: (Int) -> Void
 
-    init(media: UnsafeMutablePointer<GstRTSPMedia>, sources: [RoomBridge.Element?]) {
+    init(media: UnsafeMutablePointer<GstRTSPMedia>, sources: [RoomBridge.Element?], onDrops: @escaping (Int) -> Void = { _ in }) {
         self.media = media
         self.sources = sources
+        self.onDrops = onDrops
         backlog = Array(repeating: [], count: sources.count)
         hasCaps = Array(repeating: false, count: sources.count)
+        bounds = Array(repeating: AppSourceBound(), count: sources.count)
     }
+
+    var dropped: Int { bounds.reduce(0) { $0 + $1.dropped } }
 
     deinit { backlog.joined().forEach(Self.unref) }
 
@@ -112,7 +122,7 @@ final class PlayMedia {
     /// Takes the reference.
     private func push(_ buffer: Buffer, track: Int) {
         guard let source = sources[track] else { return Self.unref(buffer) }
-        source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { _ = gst_app_src_push_buffer($0, buffer) }
+        if !bounds[track].push(buffer, into: source) && reporter.isDue() { onDrops(dropped) }
     }
 
     /// A carried buffer's clock time: decode time when known, else presentation time.

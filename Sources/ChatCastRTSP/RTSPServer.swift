@@ -74,6 +74,9 @@ public final class RTSPServer: @unchecked Sendable {
     public var onKeyFrameWanted: (@Sendable (String) -> Void)?
     /// A room's recording could not start (room, reason); the room still plays.
     public var onRecordingFailed: (@Sendable (String, String) -> Void)?
+    /// A viewer or a recording of a room cannot keep up and lost buffers (room, who, how many
+    /// so far): told at the first drop and then at most every 10 s.
+    public var onBufferDrops: (@Sendable (String, String, Int) -> Void)?
 
     public let settings: Settings
     private let server: UnsafeMutablePointer<GstRTSPServer>
@@ -291,6 +294,7 @@ public final class RTSPServer: @unchecked Sendable {
             for room in idle { rooms.removeValue(forKey: room.path) }
             guard rooms.count < settings.maxRooms else { return (nil, idle) }
             let created = RoomBridge(path: path)
+            created.onDrops = { [weak self] bridge, who, count in self?.onBufferDrops?(bridge.room, who, count) }
             if let directory = settings.recordDirectory, settings.recordedRooms?.contains(created.room) ?? true {
                 created.recording = RoomRecorder.Settings(directory: directory, segmentSeconds: settings.recordSegmentSeconds,
                                                           segmentBytes: settings.recordSegmentBytes)

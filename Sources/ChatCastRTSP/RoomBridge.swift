@@ -24,6 +24,9 @@ final class RoomBridge: @unchecked Sendable {
     var recording: RoomRecorder.Settings?
     /// Runs when a recording cannot start (the room still plays).
     var onRecordingFailed: (@Sendable (RoomBridge, Error) -> Void)?
+    /// A bounded queue of this room dropped buffers: who ("a viewer", "the recording") and
+    /// how many so far.
+    var onDrops: (@Sendable (RoomBridge, String, Int) -> Void)?
     /// When an ANNOUNCE last named this room (rooms nobody feeds are pruned after a while).
     var announcedAt = Date()
     /// The connection whose ANNOUNCE the room is waiting on (an opaque identity).
@@ -229,6 +232,10 @@ final class RoomBridge: @unchecked Sendable {
             onRecordingFailed?(self, error)
             return
         }
+        made.onDrops = { [weak self] count in
+            guard let self else { return }
+            self.onDrops?(self, "the recording", count)
+        }
         made.onError = { [weak self] message in
             guard let self else { return }
             self.onRecordingFailed?(self, RoomRecorder.Failure.cannotBuild(message))
@@ -367,7 +374,10 @@ final class RoomBridge: @unchecked Sendable {
             gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "src\($0)")
         }
         startTimeEarlier(bin)
-        let playMedia = PlayMedia(media: media, sources: sources)
+        let playMedia = PlayMedia(media: media, sources: sources) { [weak self] count in
+            guard let self else { return }
+            self.onDrops?(self, "a viewer", count)
+        }
         for (index, source) in sources.enumerated() {
             guard let source, let pad = gst_element_get_static_pad(source, "src") else { continue }
             _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, codecs[index].isVideo ? RoomBridge.retimeVideo : RoomBridge.retimeAudio,

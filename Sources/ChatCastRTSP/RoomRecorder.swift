@@ -26,6 +26,11 @@ final class RoomRecorder: @unchecked Sendable {
     private var started = false
     private var ended = false
     private var hasCaps: [Bool] = []
+    /// Each appsrc bounded: a disk that cannot keep up costs buffers, not memory.
+    private var bounds: [AppSourceBound] = []
+    private var reporter = DropReporter()
+    /// Told how many buffers the recording has lost so far (the first time, then every 10 s).
+    var onDrops: (@Sendable (Int) -> Void)?
     /// Files begun so far (for tests and the log).
     private(set) var files: [String] = []
     /// Recordings still being finished in the background (a stopping server waits for them).
@@ -57,6 +62,7 @@ final class RoomRecorder: @unchecked Sendable {
         let bin = UnsafeMutableRawPointer(pipeline).assumingMemoryBound(to: GstBin.self)
         sources = plan.codecs.indices.map { gst_bin_get_by_name(bin, "src\($0)") }
         hasCaps = Array(repeating: false, count: sources.count)
+        bounds = Array(repeating: AppSourceBound(), count: sources.count)
         for index in sources.indices where index < caps.count { ensureCaps(caps[index], track: index) }
         if let mux = gst_bin_get_by_name(bin, "mux") {
             _ = cgst_signal_connect(mux, "format-location", unsafeBitCast(RoomRecorder.nameFile, to: GCallback.self),
@@ -129,7 +135,15 @@ final class RoomRecorder: @unchecked Sendable {
             return copy
         }
         guard let buffer else { return }
-        source.withMemoryRebound(to: GstAppSrc.self, capacity: 1) { _ = gst_app_src_push_buffer($0, buffer) }
+        // Pushed outside the lock: splitmuxsink's callbacks take it on the streaming thread.
+        var bound = lock.withLock { bounds[track] }
+        let admitted = bound.push(buffer, into: source)
+        let report: Int? = lock.withLock {
+            bounds[track] = bound
+            guard !admitted, reporter.isDue() else { return nil }
+            return bounds.reduce(0) { $0 + $1.dropped }
+        }
+        if let report { onDrops?(report) }
     }
 
     /// `finish` on another thread, counted in `finishing`.

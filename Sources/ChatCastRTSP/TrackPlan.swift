@@ -118,10 +118,12 @@ public struct TrackPlan: Equatable, Sendable {
 
     /// A room's recording: appsrc `srcN` → parser → a Matroska file split every
     /// `segmentNanoseconds` (at a key frame) or `segmentBytes` (0: never), clusters of at most
-    /// a second so that a crash loses little.
+    /// a second written straight through (no file buffer) so that a crash loses little.
     public func recordingLaunch(segmentNanoseconds: UInt64, segmentBytes: UInt64) -> String {
         var parts = ["splitmuxsink name=mux async-finalize=true muxer-factory=matroskamux "
                      + "muxer-properties=\"properties,max-cluster-duration=(gint64)1000000000,min-cluster-duration=(gint64)0\" "
+                     // filesink holds 64 KiB by default: minutes of a quiet stream lost to kill -9.
+                     + "sink-properties=\"properties,buffer-mode=(int)2\" "
                      + "max-size-time=\(segmentNanoseconds) max-size-bytes=\(segmentBytes)"]
         for (index, codec) in codecs.enumerated() {
             let source = "appsrc name=src\(index) format=time max-bytes=8000000 block=false"

@@ -165,6 +165,9 @@ struct Serve: ParsableCommand {
         rtsp.recordSegmentBytes = settings.recordSegmentMegabytes * 1_000_000
         let video = try RTSPServer(settings: rtsp)
         video.onRecordingFailed = { room, reason in Terminal.error("#\(room) is not recorded: \(reason)") }
+        video.onBufferDrops = { room, who, count in
+            Terminal.warn("#\(room): \(who) cannot keep up; \(count) buffers dropped so far (it goes on from the next key frame)")
+        }
         let recordDir = settings.recordDir, recordedRooms = settings.recordedRooms
         video.onRoomLive = { room, url in
             let recorded = recordDir != nil && (recordedRooms?.contains(room) ?? true)

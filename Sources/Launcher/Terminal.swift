@@ -19,6 +19,8 @@ enum Terminal {
 
     static func say(_ line: String) { log.info("\(line)") }
 
+    static func warn(_ line: String) { log.warning("\(line)") }
+
     static func error(_ line: String) { log.error("\(line)") }
 
     /// A whole line on stderr; on a terminal, a status line may be drawn where it starts.
