@@ -8,9 +8,9 @@
 #   scripts/fuzz.sh seeds                 rewrite Fuzz/corpus/envelope from the encoder
 #
 # The decoders are compiled from Sources/ with the release optimiser and bounds checks on,
-# as the package builds them. The IRC target links swift-nio from the package's release
-# build: run `swift build -c release` first. Grown corpora stay in build/fuzz/corpus;
-# crashing inputs land in build/fuzz/crashes (see Fuzz/crashes/README.md).
+# as the package builds them. The IRC target links swift-nio from the package's build
+# (CONFIG, default release): run `swift build -c release` first. Grown corpora stay in
+# build/fuzz/corpus; crashing inputs land in build/fuzz/crashes (see Fuzz/crashes/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -26,12 +26,12 @@ module() {
     -c "$ROOT"/Sources/"$name"/*.swift -o "$OUT/$name.o"
 }
 
-# swift-nio's objects and module maps from the package's release build, for the IRC target:
+# swift-nio's objects and module maps from the package's build, for the IRC target:
 # one argument a line (object names have spaces).
 nio_flags() {
   local release
-  release=$(swift build -c release --show-bin-path)
-  [ -f "$release/Modules/NIOCore.swiftmodule" ] || { echo "fuzz: build the package first (swift build -c release)" >&2; exit 1; }
+  release=$(swift build -c "${CONFIG:-release}" --show-bin-path)
+  [ -f "$release/Modules/NIOCore.swiftmodule" ] || { echo "fuzz: build the package first (swift build -c ${CONFIG:-release})" >&2; exit 1; }
   printf '%s\n' -I "$release/Modules"
   local deps=(NIOCore NIOEmbedded NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOAtomics CNIOLinux CNIODarwin
               CNIOWindows CNIOWASI Atomics _AtomicsShims DequeModule InternalCollectionsUtilities ContainersPreview)

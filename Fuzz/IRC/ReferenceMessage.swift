@@ -21,7 +21,8 @@ struct ReferenceMessage: Equatable {
         self.parameters = parameters
     }
 
-    /// Nil where IRCMessage.parse must throw (invalid UTF-8, no command, bad tags, > 15 parameters).
+    /// Nil where IRCMessage.parse must throw (invalid UTF-8, no command, bad or no tags after
+    /// `@`, > 15 parameters).
     static func parse(_ line: [UInt8]) -> ReferenceMessage? {
         guard String(validating: line, as: UTF8.self) != nil else { return nil }
         let space = UInt8(ascii: " ")
@@ -35,6 +36,8 @@ struct ReferenceMessage: Equatable {
                 guard let key = parts.first, !key.isEmpty else { return nil }
                 tags.append(text(key) + "=" + (parts.count > 1 ? IRCMessage.unescapeTagValue(Substring(text(parts[1]))) : ""))
             }
+            // IRCv3 message-tags: `@` opens at least one tag.
+            guard !tags.isEmpty else { return nil }
             rest = rest[end...].drop { $0 == space }
         }
         var source: String?
