@@ -11,7 +11,7 @@ export GST_REGISTRY := $(shell pwd)/build/registry.bin
 # Tests and the demo must not pick up plugins from elsewhere on the machine's path.
 export GST_PLUGIN_SYSTEM_PATH_1_0 := /usr/lib/x86_64-linux-gnu/gstreamer-1.0
 
-.PHONY: all deps build plugins demo test unit-test bench model clean install deb
+.PHONY: all deps build plugins demo test unit-test bench model clean install deb fuzz
 
 all: plugins
 
@@ -36,6 +36,18 @@ test: plugins
 	$(SWIFT) build -c $(CONFIG) --build-tests
 	/usr/bin/python3 Tests/fixtures/make_fixtures.py build/test-fixtures
 	CHATCAST_FIXTURES=$(shell pwd)/build/test-fixtures $(SWIFT) test -c $(CONFIG) --skip-build --disable-swift-testing
+	CONFIG=$(CONFIG) bash scripts/fuzz.sh build
+	bash scripts/fuzz.sh run $(FUZZ_TEST_SECONDS)
+
+# Coverage-guided fuzzing of the decoders of untrusted bytes (Fuzz/, scripts/fuzz.sh): `make
+# test` gives each target FUZZ_TEST_SECONDS; `make fuzz` runs long (FUZZ_SECONDS each, the
+# targets in FUZZ_TARGETS or all), its grown corpus kept in build/fuzz/corpus between runs.
+FUZZ_TEST_SECONDS ?= 45
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz: build
+	CONFIG=$(CONFIG) bash scripts/fuzz.sh build
+	bash scripts/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: plugins
 	/usr/bin/python3 bench/run.py --plugins $(PLUGIN_DIR) --out bench/results

@@ -224,7 +224,7 @@ public struct JSONScanner {
             skipDigits()
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        guard let value = Double(text) else { throw error("number out of range") }
+        guard let value = Double(text), value.isFinite else { throw error("number out of range") }
         return value
     }
 

@@ -34,7 +34,7 @@ public enum NALUnits {
                 let codeStart = i > bytes.startIndex && bytes[i - 1] == 0 ? i - 1 : i
                 starts.append((codeStart, i + 3))
                 i += 3
-                if untilFirstSlice, i < end, isSlice(type(bytes[i], codec: codec), codec: codec) { break }
+                if untilFirstSlice, i < end, !startsStartCode(bytes, at: i), isSlice(type(bytes[i], codec: codec), codec: codec) { break }
             } else {
                 i += 1
             }
@@ -45,6 +45,12 @@ public enum NALUnits {
             while stop > start.payload && bytes[stop - 1] == 0 && index + 1 < starts.count { stop -= 1 }
             return start.payload < stop ? start.payload..<stop : nil
         }
+    }
+
+    /// Whether a start code (3 or 4 bytes) begins at `i`: the unit before it is empty.
+    private static func startsStartCode(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        guard i + 2 < bytes.endIndex, bytes[i] == 0, bytes[i + 1] == 0 else { return false }
+        return bytes[i + 2] == 1 || (bytes[i + 2] == 0 && i + 3 < bytes.endIndex && bytes[i + 3] == 1)
     }
 
     /// NAL unit ranges of an AVC (length-prefixed) sample, or nil when a length runs past

@@ -58,37 +58,43 @@ extension IRCMessage {
     }
 
     public static func parse(_ line: String) throws -> IRCMessage {
-        var rest = Substring(line).drop { $0 == " " }
+        // IRC fields end at the byte 0x20: split on scalars, never on characters (a space
+        // followed by a combining mark is one Character).
+        typealias Scalars = Substring.UnicodeScalarView
+        var rest = Substring(line).unicodeScalars.drop { $0 == " " }
+        func text(_ s: Scalars.SubSequence) -> String { String(String.UnicodeScalarView(s)) }
         var tags: [Tag] = []
-        if rest.hasPrefix("@") {
+        if rest.first == "@" {
             guard let space = rest.firstIndex(of: " ") else { throw IRCParseError.badTags }
             for item in rest[rest.index(after: rest.startIndex)..<space].split(separator: ";") {
                 let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard let key = parts.first, !key.isEmpty else { throw IRCParseError.badTags }
-                tags.append(Tag(String(key), parts.count > 1 ? unescapeTagValue(parts[1]) : ""))
+                tags.append(Tag(text(key), parts.count > 1 ? unescapeTagValue(Substring(text(parts[1]))) : ""))
             }
+            // `@` opens at least one tag (IRCv3): an empty section would not survive `serialized`.
+            guard !tags.isEmpty else { throw IRCParseError.badTags }
             rest = rest[space...].drop { $0 == " " }
         }
         var source: String?
-        if rest.hasPrefix(":") {
+        if rest.first == ":" {
             let end = rest.firstIndex(of: " ") ?? rest.endIndex
-            source = String(rest[rest.index(after: rest.startIndex)..<end])
+            source = text(rest[rest.index(after: rest.startIndex)..<end])
             rest = rest[end...].drop { $0 == " " }
         }
         let commandEnd = rest.firstIndex(of: " ") ?? rest.endIndex
-        let command = rest[..<commandEnd]
+        let command = text(rest[..<commandEnd])
         guard !command.isEmpty else { throw rest.isEmpty && tags.isEmpty && source == nil ? IRCParseError.empty : .noCommand }
         rest = rest[commandEnd...]
         var parameters: [String] = []
         while true {
             rest = rest.drop { $0 == " " }
             if rest.isEmpty { break }
-            if rest.hasPrefix(":") {
-                parameters.append(String(rest.dropFirst()))
+            if rest.first == ":" {
+                parameters.append(text(rest.dropFirst()))
                 break
             }
             let end = rest.firstIndex(of: " ") ?? rest.endIndex
-            parameters.append(String(rest[..<end]))
+            parameters.append(text(rest[..<end]))
             rest = rest[end...]
         }
         guard parameters.count <= 15 else { throw IRCParseError.tooManyParameters }
@@ -106,7 +112,8 @@ extension IRCMessage {
         out += command
         for (i, p) in parameters.enumerated() {
             let last = i == parameters.count - 1
-            if last && (p.isEmpty || p.hasPrefix(":") || p.contains(" ")) {
+            // Bytes, as parse reads them: " \u{301}" is one Character but ends a field.
+            if last && (p.isEmpty || p.utf8.first == UInt8(ascii: ":") || p.utf8.contains(UInt8(ascii: " "))) {
                 out += " :" + p
             } else {
                 out += " " + p
