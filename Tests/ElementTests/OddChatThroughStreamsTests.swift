@@ -33,7 +33,8 @@ final class OddChatThroughStreamsTests: XCTestCase {
         texts.append("bad \u{FFFD}(\u{FFFD} bytes")
         add(#"eve: <span size="400000">big</span> &amp; <script>x</script>"#,
             #"<span size="400000">big</span> &amp; <script>x</script>"#)
-        add(#"{"nick":"frank","text":"huge numbers","time":1e400,"id":99999999999999999999}"#, "huge numbers")
+        add(#"{"nick":"frank","text":"huge numbers","x":1e300,"id":99999999999999999999}"#, "huge numbers")
+        add(#"{"nick":"frank","text":"out of range","time":1e400}"#, nil)  // not readable JSON: skipped with a warning
         add(#"{"nick":"grace","text":12345678901234567890}"#, nil)  // no text string: skipped with a warning
         add("", nil)
         add(String(repeating: "x", count: 100_000), nil)  // over the line limit: skipped with a warning
@@ -66,7 +67,7 @@ final class OddChatThroughStreamsTests: XCTestCase {
                                      "filesink", "location=\(clip)"], messages: true)
         XCTAssertEqual(written.status, 0, written.stderr)
         let said = written.stdout + written.stderr
-        XCTAssertTrue(said.contains("a JSON line without a text string was skipped"), "the bad line is reported: \(said.suffix(2000))")
+        XCTAssertTrue(said.contains("a JSON line that holds no message (unreadable, or no text string) was skipped"), "the bad line is reported: \(said.suffix(2000))")
         XCTAssertTrue(said.contains("bytes (over 65536) was skipped"), "the long line is reported: \(said.suffix(2000))")
 
         let read = try gstLaunch(["filesrc", "location=\(clip)", "!", "qtdemux", "!", "h264parse", "!", "chatparse", "!",

@@ -154,7 +154,7 @@ final class ChatInject: TransformImpl {
                 return m
             }
             if unreadable {
-                element.post(.format("\(path): a JSON line without a text string was skipped: \(line.prefix(80))"),
+                element.post(.format("\(path): a JSON line that holds no message (unreadable, or no text string) was skipped: \(line.prefix(80))"),
                              warning: true)
             }
         }, onLongLine: { bytes in
