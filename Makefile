@@ -42,7 +42,7 @@ test: plugins
 # Coverage-guided fuzzing of the decoders of untrusted bytes (Fuzz/, scripts/fuzz.sh): `make
 # test` gives each target FUZZ_TEST_SECONDS; `make fuzz` runs long (FUZZ_SECONDS each, the
 # targets in FUZZ_TARGETS or all), its grown corpus kept in build/fuzz/corpus between runs.
-FUZZ_TEST_SECONDS ?= 45
+FUZZ_TEST_SECONDS ?= 60
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?=
 fuzz: build

@@ -78,6 +78,24 @@ max_len() {
   esac
 }
 
+# One target for `seconds`; its exit status goes to .build/fuzz/TARGET.status.
+fuzz_one() {
+  local t=$1 seconds=$2
+  local work=$ROOT/build/fuzz/corpus/$t crashes=$ROOT/build/fuzz/crashes/$t log=$ROOT/build/fuzz/$t.log
+  mkdir -p "$work" "$crashes"
+  echo 1 >"$OUT/$t.status"
+  # The committed seeds are read, never written: new inputs go to the work corpus.
+  if "$OUT/fuzz-$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
+      -print_final_stats=1 -artifact_prefix="$crashes/" "$work" "$ROOT/Fuzz/corpus/$t" >"$log" 2>&1; then
+    grep -E '^#[0-9]+.*DONE|stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|INFO: Loaded' "$log" \
+      | sed "s/^/  $t: /"
+    echo 0 >"$OUT/$t.status"
+  else
+    echo "fuzz: $t FAILED; the input is in $crashes. Last lines of $log:"
+    tail -n 40 "$log"
+  fi
+}
+
 run() {
   local seconds=$1; shift
   local targets=("$@")
@@ -87,28 +105,26 @@ run() {
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
   export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/Fuzz/lsan.supp:print_suppressions=0}
   export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer || true)}
-  local failed=() t
+  # One target per core at a time (libFuzzer runs on one): 4 targets on 2 cores take 2 × SECONDS.
+  local jobs=${FUZZ_JOBS:-$(nproc)} failed=() t
   for t in "${targets[@]}"; do
     [ -x "$OUT/fuzz-$t" ] || { echo "fuzz: no target $t (run: scripts/fuzz.sh build)" >&2; exit 1; }
-    local work=$ROOT/build/fuzz/corpus/$t crashes=$ROOT/build/fuzz/crashes/$t log=$ROOT/build/fuzz/$t.log
-    mkdir -p "$work" "$crashes"
-    echo "fuzz: $t for $seconds s (log $log)"
-    # The committed seeds are read, never written: new inputs go to the work corpus.
-    if "$OUT/fuzz-$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
-        -print_final_stats=1 -artifact_prefix="$crashes/" "$work" "$ROOT/Fuzz/corpus/$t" >"$log" 2>&1; then
-      grep -E '^#[0-9]+.*DONE|stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|INFO: Loaded' "$log" \
-        | sed "s/^/  $t: /"
-    else
-      failed+=("$t")
-      echo "fuzz: $t FAILED; the input is in $crashes. Last lines of $log:" >&2
-      tail -n 40 "$log" >&2
-    fi
+  done
+  for t in "${targets[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+    echo "fuzz: $t for $seconds s (log $ROOT/build/fuzz/$t.log)"
+    fuzz_one "$t" "$seconds" >"$OUT/$t.summary" 2>&1 &
+  done
+  wait
+  for t in "${targets[@]}"; do
+    cat "$OUT/$t.summary"
+    [ "$(cat "$OUT/$t.status" 2>/dev/null)" = 0 ] || failed+=("$t")
   done
   [ ${#failed[@]} -eq 0 ] || { echo "fuzz: failed: ${failed[*]}" >&2; exit 1; }
 }
 
 seeds() {
-  rm -f Fuzz/corpus/envelope/*
+  find Fuzz/corpus/envelope -type f ! -name 'regression-*' -delete  # found inputs stay
   CHATCAST_FUZZ_SEEDS=$ROOT/Fuzz/corpus/envelope "$OUT/fuzz-envelope"
   ls Fuzz/corpus/envelope
 }
