@@ -66,7 +66,7 @@ extension ChatServerCore {
             reply(client, "354", out)
         }
         if mask.hasPrefix("#") {
-            if let room = rooms[CaseMapping.fold(mask)], !room.modes.secret || room.members[client.id] === client || client.isOper {
+            if let room = rooms[CaseMapping.fold(mask)], room.isVisible(to: client) {
                 for member in room.orderedMembers { line(member, room) }
             }
         } else if let member = nicks[CaseMapping.fold(mask)] {
@@ -99,7 +99,7 @@ extension ChatServerCore {
         let name = member.target
         reply(client, "311", [name, member.user ?? "unknown", member.host, "*", member.realName])
         let channels = member.rooms.compactMap { rooms[$0] }
-            .filter { !$0.modes.secret || $0.members[client.id] === client || client === member }
+            .filter { $0.isVisible(to: client) || client === member }
             .map { $0.prefix(of: member, all: client.has("multi-prefix")) + $0.name }.sorted()
         if !channels.isEmpty { reply(client, "319", [name, channels.joined(separator: " ")]) }
         reply(client, "312", [name, config.serverName, config.networkName])

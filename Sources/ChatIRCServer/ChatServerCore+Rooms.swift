@@ -146,7 +146,7 @@ extension ChatServerCore {
     func names(_ m: IRCMessage, _ client: ClientState) {
         guard let list = m.parameters.first else { return reply(client, "366", ["*", "End of /NAMES list"]) }
         for name in list.split(separator: ",").map(String.init) {
-            if let room = rooms[CaseMapping.fold(name)] { sendNames(room, to: client) } else {
+            if let room = rooms[CaseMapping.fold(name)], room.isVisible(to: client) { sendNames(room, to: client) } else {
                 reply(client, "366", [name, "End of /NAMES list"])
             }
         }
@@ -154,7 +154,8 @@ extension ChatServerCore {
 
     func list(_ m: IRCMessage, _ client: ClientState) {
         reply(client, "321", ["Channel", "Users  Name"])
-        for room in rooms.values.sorted(by: { $0.name < $1.name }) {
+        // +s rooms are listed only to their members.
+        for room in rooms.values.sorted(by: { $0.name < $1.name }) where room.isVisible(to: client) {
             reply(client, "322", [room.name, String(room.members.count), room.topic ?? ""])
         }
         reply(client, "323", ["End of /LIST"])

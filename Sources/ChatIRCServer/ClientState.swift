@@ -100,6 +100,11 @@ final class RoomState {
         return all ? op + voice : (op.isEmpty ? voice : op)
     }
 
+    /// A secret (+s) room shows itself (LIST, NAMES, WHO, WHOIS) only to members and server operators.
+    func isVisible(to client: ClientState) -> Bool {
+        !modes.secret || members[client.id] === client || client.isOper
+    }
+
     func isBanned(_ client: ClientState) -> Bool {
         let source = client.source
         return bans.contains { $0.mask.matches(source) }

@@ -245,6 +245,16 @@ final class ModeTests: XCTestCase {
         XCTAssertEqual(bob.read().first("PRIVMSG")?.parameters, ["#r", "-n lets me in"])
         bob.send("TOPIC #r :bob's topic")
         XCTAssertEqual(bob.read().commands(), ["482"], "+t")
+        op.send("MODE #r +s")
+        _ = op.read(); _ = bob.read()
+        for query in ["LIST", "NAMES #r", "WHO #r", "WHOIS op"] {
+            outsider.send(query)
+            let listing: (IRCMessage) -> Bool = { ["322", "353", "352", "319"].contains($0.command) }
+            XCTAssertFalse(outsider.read().contains(where: listing), "+s hides the room from \(query)")
+            bob.send(query)
+            XCTAssertTrue(bob.read().contains(where: listing), "members see it: \(query)")
+        }
+        op.send("MODE #r -s")
         op.send("MODE #r -t")
         bob.send("TOPIC #r :bob's topic")
         XCTAssertEqual(op.read().last?.command, "TOPIC")
