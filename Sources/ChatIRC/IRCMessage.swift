@@ -108,6 +108,10 @@ extension IRCMessage {
             let last = i == parameters.count - 1
             if last && (p.isEmpty || p.hasPrefix(":") || p.contains(" ")) {
                 out += " :" + p
+            } else if !last && (p.isEmpty || p.hasPrefix(":") || p.contains(" ")) {
+                // A middle parameter cannot hold these (an echoed bad key or nick would split
+                // into several parameters): `*`, as servers write an unknown value.
+                out += " *"
             } else {
                 out += " " + p
             }

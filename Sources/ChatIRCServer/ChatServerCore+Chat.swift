@@ -68,16 +68,19 @@ extension ChatServerCore {
         // message survives even `kill -9` of the server right after.
         deliver(message, stored: stored, in: room, from: client)
         let echo = labeled(message, client)
-        if client.label != nil && client.has("echo-message") { client.labelAnswered = true }
+        let echoing = client.has("echo-message")
+        if client.label != nil && echoing { client.labelAnswered = true }
+        if echoing { client.echoesPending += 1 }
         deferredStores.append {
             self.store.append(stored) { error in
                 self.onLoop {
                     if let error {
-                        return self.send(IRCMessage(source: self.config.serverName, command: "FAIL",
-                                                    [command, "HISTORY_UNAVAILABLE", "Message not kept in history: \(error)"]),
-                                         to: client)
+                        self.send(IRCMessage(source: self.config.serverName, command: "FAIL",
+                                             [command, "HISTORY_UNAVAILABLE", "Message not kept in history: \(error)"]), to: client)
+                    } else {
+                        self.echo(echo, msgid: msgid, in: key, to: client)
                     }
-                    self.echo(echo, msgid: msgid, in: key, to: client)
+                    if echoing { self.echoSent(to: client) }
                 }
             }
         }

@@ -67,7 +67,7 @@ extension ChatServerCore {
                 guard needOp() else { continue }
                 if adding {
                     guard let key, ChannelModes.isValidKey(key) else {
-                        reply(client, "696", [room.name, "k", key ?? "", "Invalid key (no spaces, commas or controls, at most "
+                        reply(client, "696", [room.name, "k", "*", "Invalid key (no spaces, commas or controls, at most "
                                                                      + "\(ChannelModes.maxKeyLength) bytes)"]); continue
                     }
                     room.modes.key = key

@@ -72,7 +72,7 @@ extension ChatServerCore {
 
     func user(_ m: IRCMessage, _ client: ClientState) {
         guard !client.registered else { return reply(client, "462", ["You may not reregister"]) }
-        guard m.parameters.count >= 4, !m.parameters[0].isEmpty else { return needMore(client, "USER") }
+        guard m.parameters.count >= 4, !m.parameters[0].isEmpty, !m.parameters[3].isEmpty else { return needMore(client, "USER") }
         client.user = String(m.parameters[0].prefix(16).filter { $0 != "@" && $0 != "!" })
         client.realName = m.parameters[3]
         completeRegistration(client)

@@ -50,6 +50,11 @@ extension ChatServerCore {
             room.invited.removeAll { $0 == client.id }
             client.rooms.insert(folded)
             broadcast(IRCMessage(source: client.source, command: "JOIN", [room.name]), to: room.orderedMembers)
+            // away-notify: members learn at once that the newcomer is away.
+            if let away = client.away {
+                broadcast(IRCMessage(source: client.source, command: "AWAY", [away]),
+                          to: room.orderedMembers.filter { $0.has("away-notify") }, except: client)
+            }
             if let topic = room.topic {
                 reply(client, "332", [room.name, topic])
                 reply(client, "333", [room.name, room.topicSetBy, String(room.topicSetAt)])
@@ -126,7 +131,8 @@ extension ChatServerCore {
 
     func sendNames(_ room: RoomState, to client: ClientState) {
         let names = room.orderedMembers.compactMap { member in
-            member.nick.map { room.prefix(of: member, all: client.has("multi-prefix")) + $0 }
+            member.nick.map { room.prefix(of: member, all: client.has("multi-prefix"))
+                + (client.has("userhost-in-names") ? member.source : $0) }
         }
         var line: [String] = []
         var length = 0

@@ -43,7 +43,7 @@ public final class ChatServerCore: @unchecked Sendable {
     private var unflushed: [ClientState] = []
 
     public static let capabilities = ["away-notify", "batch", "draft/chathistory", "draft/message-redaction", "echo-message",
-                                      "labeled-response", "message-tags", "multi-prefix", "server-time"]
+                                      "labeled-response", "message-tags", "multi-prefix", "server-time", "userhost-in-names"]
 
     public init(config: IRCServerConfig, store: MessageStore, eventLoop: EventLoop,
                 now: @escaping () -> NIODeadline = { .now() }, wallClock: @escaping () -> String = { ChatMessageFactory.now() }) {
@@ -165,7 +165,7 @@ public final class ChatServerCore: @unchecked Sendable {
     // MARK: input
 
     func received(_ input: IRCInboundLine, from client: ClientState) {
-        guard !client.closing else { return }
+        guard !client.closing, !holdIfEchoPending(input, from: client) else { return }
         client.lastHeard = now()
         client.pingSentAt = nil
         switch input {

@@ -39,6 +39,10 @@ final class ClientState {
     var labeled: [IRCMessage]?
     /// A reply to the labeled command will come later (a stored message's echo): no ACK.
     var labelAnswered = false
+    /// Channel messages of this client whose echo waits for the store (see `echoSent`), and
+    /// the lines it sent since, handled once the echoes are out.
+    var echoesPending = 0
+    var heldLines: [IRCInboundLine] = []
     var lastSpokeAt: NIODeadline
     /// Unix time of registration (WHOIS 317).
     var signedOnAt = 0

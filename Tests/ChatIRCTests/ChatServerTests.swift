@@ -26,7 +26,7 @@ final class RegistrationTests: XCTestCase {
         let server = EmbeddedServer()
         let c = try server.connect()
         c.send("CAP LS 302")
-        XCTAssertEqual(c.read().first?.parameters, ["*", "LS", "away-notify batch draft/chathistory draft/message-redaction echo-message labeled-response message-tags multi-prefix server-time"])
+        XCTAssertEqual(c.read().first?.parameters, ["*", "LS", "away-notify batch draft/chathistory draft/message-redaction echo-message labeled-response message-tags multi-prefix server-time userhost-in-names"])
         c.send("NICK bob")
         c.send("USER bob 0 * :Bob")
         c.send("CAP REQ :message-tags nonsense")
@@ -50,6 +50,8 @@ final class RegistrationTests: XCTestCase {
         XCTAssertEqual(early.read().commands(), ["432"])
         early.send("USER onlyone")
         XCTAssertEqual(early.read().commands(), ["461"])
+        early.send("USER someone 0 * :")
+        XCTAssertEqual(early.read().commands(), ["461"], "an empty real name")
 
         _ = try server.register("Nick[1]")
         let c = try server.register("carol")

@@ -120,6 +120,41 @@ final class HistoryLoadTests: XCTestCase {
         XCTAssertEqual(lines.first("PRIVMSG")?.parameters, ["#r", "hello"])
     }
 
+    /// An echo waits for the store; what the client sends meanwhile is answered after it,
+    /// in order (the PONG of a PING sent right after a message comes after its echo).
+    func testRepliesKeepTheClientsOrderWhileAnEchoWaitsForTheStore() throws {
+        final class SlowAppends: MessageStore, @unchecked Sendable {
+            var held: [() -> Void] = []
+            func append(_ message: StoredMessage?, completion: @escaping @Sendable (Error?) -> Void) { held.append { completion(nil) } }
+            func history(channelKey: String, _ query: HistoryQuery, completion: @escaping @Sendable (Result<[StoredMessage], Error>) -> Void) {
+                completion(.success([]))
+            }
+            func redact(channelKey: String, msgid: String, completion: @escaping @Sendable (Result<Bool, Error>) -> Void) {
+                completion(.success(false))
+            }
+        }
+        let store = SlowAppends()
+        let server = EmbeddedServer(store: store, waitForStore: false)
+        let a = try server.register("a", caps: ["echo-message"]), b = try server.register("b")
+        a.send("JOIN #r"); b.send("JOIN #r")
+        _ = a.read(); _ = b.read()
+        a.sendRaw(Array("PRIVMSG #r :one\r\nPING :after-one\r\nPRIVMSG #r :two\r\nPING :after-two\r\n".utf8))
+        XCTAssertEqual(a.read().commands(), [], "nothing before the first echo")
+        XCTAssertEqual(b.read().map { $0.parameters.last }, ["one"], "the others get it at once")
+        XCTAssertEqual(store.held.count, 1)
+        store.held.removeFirst()()
+        server.core.flushWrites()
+        XCTAssertEqual(a.read().map { $0.parameters.last }, ["one", "after-one"])
+        XCTAssertEqual(b.read().map { $0.parameters.last }, ["two"])
+        store.held.removeFirst()()
+        server.core.flushWrites()
+        XCTAssertEqual(a.read().map { $0.parameters.last }, ["two", "after-two"])
+        // Without echo-message nothing waits.
+        b.send("PRIVMSG #r :three")
+        b.send("PING :now")
+        XCTAssertEqual(b.read().map { $0.parameters.last }, ["now"])
+    }
+
     /// On real sockets: the first JOIN of a room whose history read takes 2 s; a message in
     /// another room still arrives at once (the read blocks no loop).
     func testASlowSQLiteReadDoesNotDelayOtherRoomsOnARealServer() throws {
