@@ -36,8 +36,17 @@ extension ChatServerCore {
             } else if let recipient = nicks[CaseMapping.fold(target)] {
                 let message = IRCMessage(tags: clientTags + [.init("time", wallClock()), .init("msgid", nextMsgid())],
                                          source: client.source, command: m.command, [recipient.target] + (isTagmsg ? [] : [text]))
-                if !isTagmsg || recipient.has("message-tags") { send(message, to: recipient) }
-                if client.has("echo-message") && recipient !== client { send(message, to: client) }
+                if recipient === client && client.has("echo-message") {
+                    // To oneself with echo-message: the delivery, then the echo (only it answers a label).
+                    let labeled = client.labeled
+                    client.labeled = nil
+                    send(message, to: client)
+                    client.labeled = labeled
+                    send(message, to: client)
+                } else {
+                    if !isTagmsg || recipient.has("message-tags") { send(message, to: recipient) }
+                    if client.has("echo-message") && recipient !== client { send(message, to: client) }
+                }
                 if m.command == "PRIVMSG", let away = recipient.away { reply(client, "301", [recipient.target, away]) }
             } else {
                 refuse("401", [target, "No such nick/channel"])

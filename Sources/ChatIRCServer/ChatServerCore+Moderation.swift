@@ -46,9 +46,20 @@ extension ChatServerCore {
         return nil
     }
 
+    /// `KICK #room nick[,nick]` or `KICK #a,#b nick1,nick2` (pairs), at most 4 kicks.
     func kick(_ m: IRCMessage, _ client: ClientState) {
         guard m.parameters.count >= 2, !m.parameters[0].isEmpty, !m.parameters[1].isEmpty else { return needMore(client, "KICK") }
-        let name = m.parameters[0]
+        let channels = m.parameters[0].split(separator: ",").map(String.init)
+        let targets = m.parameters[1].split(separator: ",").map(String.init)
+        guard channels.count == 1 || channels.count == targets.count else { return needMore(client, "KICK") }
+        let reason = m.parameters.count > 2 && !m.parameters[2].isEmpty
+            ? String(ChatText.strippingControls(m.parameters[2]).prefix(config.topicLength)) : client.target
+        for (i, nick) in targets.prefix(4).enumerated() {
+            kick(nick, from: channels.count == 1 ? channels[0] : channels[i], reason: reason, by: client)
+        }
+    }
+
+    private func kick(_ nick: String, from name: String, reason: String, by client: ClientState) {
         guard let room = rooms[CaseMapping.fold(name)] else { return reply(client, "403", [name, "No such channel"]) }
         guard room.members[client.id] === client || client.isOper else {
             return reply(client, "442", [room.name, "You're not on that channel"])
@@ -56,20 +67,15 @@ extension ChatServerCore {
         guard room.operators.contains(client.id) || client.publisher || client.isOper else {
             return reply(client, "482", [room.name, "You're not channel operator"])
         }
-        let reason = m.parameters.count > 2 && !m.parameters[2].isEmpty
-            ? String(ChatText.strippingControls(m.parameters[2]).prefix(config.topicLength)) : client.target
-        // TARGMAX KICK: at most 4 nicks per command.
-        for nick in m.parameters[1].split(separator: ",").prefix(4).map(String.init) {
-            guard let member = nicks[CaseMapping.fold(nick)] else { reply(client, "401", [nick, "No such nick/channel"]); continue }
-            guard room.members[member.id] === member else {
-                reply(client, "441", [member.target, room.name, "They aren't on that channel"]); continue
-            }
-            broadcast(IRCMessage(source: client.source, command: "KICK", [room.name, member.target, reason]), to: room.orderedMembers)
-            room.remove(member)
-            let key = CaseMapping.fold(room.name)
-            member.rooms.remove(key)
-            forgetIfEmpty(room, key: key)
+        guard let member = nicks[CaseMapping.fold(nick)] else { return reply(client, "401", [nick, "No such nick/channel"]) }
+        guard room.members[member.id] === member else {
+            return reply(client, "441", [member.target, room.name, "They aren't on that channel"])
         }
+        broadcast(IRCMessage(source: client.source, command: "KICK", [room.name, member.target, reason]), to: room.orderedMembers)
+        room.remove(member)
+        let key = CaseMapping.fold(room.name)
+        member.rooms.remove(key)
+        forgetIfEmpty(room, key: key)
     }
 
     func invite(_ m: IRCMessage, _ client: ClientState) {
@@ -142,8 +148,11 @@ extension ChatServerCore {
             load.redacted.insert(msgid)
             load.arrivals.removeAll { $0.stored?.msgid == msgid }
         }
+        // Like an echo, the answer waits for the store: the client's next lines wait for it.
+        client.echoesPending += 1
         store.redact(channelKey: key, msgid: msgid) { result in
             self.onLoop {
+                defer { self.echoSent(to: client) }
                 let found = (try? result.get()) ?? false
                 guard found || cached else {
                     return fail("UNKNOWN_MSGID", "This message does not exist or is too old", [room.name, msgid])

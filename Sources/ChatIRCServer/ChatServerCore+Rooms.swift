@@ -129,7 +129,10 @@ extension ChatServerCore {
         room.topicByPublisher = client.publisher
     }
 
-    func sendNames(_ room: RoomState, to client: ClientState) {
+    /// 353 lines for the room (`@` marks a secret one), then 366 unless `end` is false
+    /// (NAMES of several rooms ends with one 366).
+    func sendNames(_ room: RoomState, to client: ClientState, end: Bool = true) {
+        let symbol = room.modes.secret ? "@" : "="
         let names = room.orderedMembers.compactMap { member in
             member.nick.map { room.prefix(of: member, all: client.has("multi-prefix"))
                 + (client.has("userhost-in-names") ? member.source : $0) }
@@ -138,24 +141,28 @@ extension ChatServerCore {
         var length = 0
         for name in names {
             if length + name.utf8.count > 400 {
-                reply(client, "353", ["=", room.name, line.joined(separator: " ")])
+                reply(client, "353", [symbol, room.name, line.joined(separator: " ")])
                 line = []
                 length = 0
             }
             line.append(name)
             length += name.utf8.count + 1
         }
-        if !line.isEmpty { reply(client, "353", ["=", room.name, line.joined(separator: " ")]) }
-        reply(client, "366", [room.name, "End of /NAMES list"])
+        if !line.isEmpty { reply(client, "353", [symbol, room.name, line.joined(separator: " ")]) }
+        if end { reply(client, "366", [room.name, "End of /NAMES list"]) }
     }
 
     func names(_ m: IRCMessage, _ client: ClientState) {
-        guard let list = m.parameters.first else { return reply(client, "366", ["*", "End of /NAMES list"]) }
-        for name in list.split(separator: ",").map(String.init) {
-            if let room = rooms[CaseMapping.fold(name)], room.isVisible(to: client) { sendNames(room, to: client) } else {
+        guard let list = m.parameters.first, !list.isEmpty else { return reply(client, "366", ["*", "End of /NAMES list"]) }
+        let names = list.split(separator: ",").prefix(10).map(String.init)
+        for name in names {
+            if let room = rooms[CaseMapping.fold(name)], room.isVisible(to: client) {
+                sendNames(room, to: client, end: names.count == 1)
+            } else if names.count == 1 {
                 reply(client, "366", [name, "End of /NAMES list"])
             }
         }
+        if names.count > 1 { reply(client, "366", [list, "End of /NAMES list"]) }
     }
 
     func list(_ m: IRCMessage, _ client: ClientState) {
@@ -172,6 +179,8 @@ extension ChatServerCore {
         if m.command == "ISON" {
             return reply(client, "303", [found.compactMap(\.nick).joined(separator: " ")])
         }
-        reply(client, "302", [found.map { "\($0.nick ?? "")=+\($0.user ?? "")@\($0.host)" }.joined(separator: " ")])
+        // `-` marks someone away, `+` someone here.
+        reply(client, "302", [found.map { "\($0.nick ?? "")=\($0.away == nil ? "+" : "-")\($0.user ?? "")@\($0.host)" }
+            .joined(separator: " ")])
     }
 }

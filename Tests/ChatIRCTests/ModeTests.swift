@@ -291,6 +291,18 @@ final class ModeTests: XCTestCase {
         XCTAssertEqual(bob.read().filter { $0.command == "PRIVMSG" }.map { $0.parameters[1] }, ["my words stay"])
         op.send("KICK #r bob")
         XCTAssertEqual(op.read().first("KICK")?.parameters, ["#r", "bob", "op"], "the default reason is the kicker")
+        // Pairs of rooms and nicks, and a list of nicks in one room.
+        let carol = try server.register("carol")
+        for c in [bob, carol] { c.send("JOIN #r"); c.send("JOIN #s") }
+        op.send("JOIN #s")
+        _ = op.read()
+        op.send("KICK #r,#s bob,carol :pairs")
+        XCTAssertEqual(op.read().filter { $0.command == "KICK" }.map { $0.parameters }, [["#r", "bob", "pairs"]],
+                       "op is no operator of #s (bob made it)")
+        op.send("KICK #r,#s bob")
+        XCTAssertEqual(op.read().commands(), ["461"], "two rooms, one nick")
+        op.send("KICK #r carol,nobody")
+        XCTAssertEqual(op.read().commands(), ["KICK", "401"])
     }
 
     func testTimedBanLiftsItself() throws {
