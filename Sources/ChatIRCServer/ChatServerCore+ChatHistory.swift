@@ -56,8 +56,11 @@ extension ChatServerCore {
         let label = client.label
         if label != nil { client.labelAnswered = true }
         let name = room.name
+        // The client's next lines wait for this answer (replies stay in the order asked).
+        client.echoesPending += 1
         store.history(channelKey: key, query) { result in
             self.onLoop {
+                defer { self.echoSent(to: client) }
                 switch result {
                 case let .success(messages):
                     self.sendHistoryBatch(messages, target: name, to: client, label: client.labeled == nil ? label : nil)

@@ -2,7 +2,7 @@ import ChatIRC
 import NIOCore
 
 /// A channel message's echo (`echo-message`) leaves once the message is stored, a few
-/// milliseconds after it was handled. Lines the same client sends meanwhile wait for it, so
+/// milliseconds after it was handled (REDACT and CHATHISTORY answers likewise wait for the store). Lines the same client sends meanwhile wait for it, so
 /// that the client sees replies in the order it asked (its echo before the PONG of a
 /// following PING, as every ircd answers); reading pauses while many wait.
 extension ChatServerCore {

@@ -125,9 +125,13 @@ final class HistoryLoadTests: XCTestCase {
     func testRepliesKeepTheClientsOrderWhileAnEchoWaitsForTheStore() throws {
         final class SlowAppends: MessageStore, @unchecked Sendable {
             var held: [() -> Void] = []
+            var reads: [() -> Void] = []
+            var joined = false
             func append(_ message: StoredMessage?, completion: @escaping @Sendable (Error?) -> Void) { held.append { completion(nil) } }
             func history(channelKey: String, _ query: HistoryQuery, completion: @escaping @Sendable (Result<[StoredMessage], Error>) -> Void) {
-                completion(.success([]))
+                // The JOIN's read answers at once; later ones (CHATHISTORY) when the test says.
+                if joined { reads.append { completion(.success([])) } } else { completion(.success([])) }
+                joined = true
             }
             func redact(channelKey: String, msgid: String, completion: @escaping @Sendable (Result<Bool, Error>) -> Void) {
                 completion(.success(false))
@@ -135,7 +139,7 @@ final class HistoryLoadTests: XCTestCase {
         }
         let store = SlowAppends()
         let server = EmbeddedServer(store: store, waitForStore: false)
-        let a = try server.register("a", caps: ["echo-message"]), b = try server.register("b")
+        let a = try server.register("a", caps: ["echo-message", "batch"]), b = try server.register("b")
         a.send("JOIN #r"); b.send("JOIN #r")
         _ = a.read(); _ = b.read()
         a.sendRaw(Array("PRIVMSG #r :one\r\nPING :after-one\r\nPRIVMSG #r :two\r\nPING :after-two\r\n".utf8))
@@ -149,6 +153,13 @@ final class HistoryLoadTests: XCTestCase {
         store.held.removeFirst()()
         server.core.flushWrites()
         XCTAssertEqual(a.read().map { $0.parameters.last }, ["two", "after-two"])
+        // A CHATHISTORY answer read off the loop also comes before the next reply.
+        a.send("CHATHISTORY LATEST #r * 5")
+        a.send("PING :after-history")
+        XCTAssertEqual(a.read().commands(), [], "the read is in flight")
+        store.reads.removeFirst()()
+        server.core.flushWrites()
+        XCTAssertEqual(a.read().commands(), ["BATCH", "BATCH", "PONG"], "the (empty) answer, then PONG")
         // Without echo-message nothing waits.
         b.send("PRIVMSG #r :three")
         b.send("PING :now")
