@@ -27,12 +27,18 @@ extension ChatServerCore {
     func replayHistory(_ room: RoomState, to client: ClientState) {
         eventLoop.assertInEventLoop()
         if let cached = room.recent { return sendHistory(cached, of: room, to: client) }
+        // Until its replay is out, the client's next lines wait (see `echoSent`): a PING sent
+        // after JOIN is answered after the history, as it would be from memory.
         if let load = room.loading {
-            if !load.isWaiting(client) { load.waiters.append(client) }
+            if !load.isWaiting(client) {
+                load.waiters.append(client)
+                client.echoesPending += 1
+            }
             return
         }
         let load = HistoryLoad()
         load.waiters.append(client)
+        client.echoesPending += 1
         room.loading = load
         let key = CaseMapping.fold(room.name)
         store.history(channelKey: key, .latest(after: nil, limit: config.historyReplay)) { result in
@@ -41,9 +47,12 @@ extension ChatServerCore {
     }
 
     private func historyLoaded(_ result: Result<[StoredMessage], Error>, room: RoomState, key: String) {
-        // The room emptied (and may have been made again) while the read was in flight.
-        guard rooms[key] === room, let load = room.loading else { return }
+        guard let load = room.loading else { return }
         room.loading = nil
+        // Whatever happened, each waiter's held lines go on (even those who left meanwhile).
+        defer { for client in load.waiters { echoSent(to: client) } }
+        // The room emptied (and may have been made again) while the read was in flight.
+        guard rooms[key] === room else { return }
         let held = Set(load.arrivals.compactMap { $0.stored?.msgid })
         var stored: [StoredMessage] = []
         var failure: Error?

@@ -1,7 +1,6 @@
 /// Server operator passwords (`operators:` in serve's `--config`): plain text, or hashed as
 /// `sha256$SALT$HEX` (HEX = SHA-256 of SALT + password, iterated `rounds` times) so the
-/// config file need not hold the password itself. `chatcast serve --hash-oper-password`
-/// style tooling can call `hash`.
+/// config file need not hold the password itself (the README shows a one-line way to make one).
 public enum ServerOperators {
     static let rounds = 10_000
 

@@ -63,9 +63,9 @@ final class HistoryLoadTests: XCTestCase {
         store.release()
         server.core.flushWrites()
         let texts = { (c: Client) in c.read().filter { $0.command == "PRIVMSG" }.map { $0.parameters[1] } }
-        // Alice: the history (the messages said meanwhile are already stored: not repeated in it),
-        // then what was said in order, her own echoed.
-        XCTAssertEqual(texts(alice), ["old 1", "old 2", "said while loading", "bob too"])
+        // Alice: the history, then what was said; her own line waited for her replay and its
+        // echo for the store, so bob's (handled right after hers) comes first.
+        XCTAssertEqual(texts(alice), ["old 1", "old 2", "bob too", "said while loading"])
         XCTAssertEqual(texts(bob), ["old 1", "old 2", "said while loading"], "bob has no echo-message")
         // From memory now: a later JOIN reads nothing and sees everything once.
         let erin = try server.register("erin")
@@ -77,21 +77,32 @@ final class HistoryLoadTests: XCTestCase {
         XCTAssertEqual(texts(alice), ["after"])
     }
 
-    func testAMemberWhoLeavesWhileLoadingGetsNothingAndAnEmptiedRoomIgnoresTheLateRead() throws {
+    func testLinesSentWhileLoadingWaitForTheReplayAndAnEmptiedRoomIgnoresTheLateRead() throws {
         let store = GatedStore(gated: ["#slow"])
         store.inner.append(old(1)) { _ in }
         let server = EmbeddedServer(store: store, waitForStore: false)
         let alice = try server.register("alice")
         alice.send("JOIN #slow")
-        alice.send("PART #slow")
         _ = alice.read()
+        alice.send("PART #slow")
+        alice.send("PING :after")
+        XCTAssertTrue(alice.read().isEmpty, "held until the replay")
         store.release()
         server.core.flushWrites()
-        XCTAssertTrue(alice.read().isEmpty)
-        alice.send("JOIN #slow")
+        XCTAssertEqual(alice.read().map(\.command), ["PRIVMSG", "PART", "PONG"], "replay, then what was asked after JOIN, in order")
+        // A room whose only member disconnects while loading is dropped; its late read changes nothing.
+        let carol = try server.register("carol")
+        carol.send("JOIN #slow")
+        try carol.channel.close().wait()
+        let dave = try server.register("dave")
+        dave.send("JOIN #slow")
+        _ = dave.read()
+        XCTAssertEqual(store.held.count, 2)
         store.release()
         server.core.flushWrites()
-        XCTAssertEqual(alice.read().filter { $0.command == "PRIVMSG" }.map { $0.parameters[1] }, ["old 1"])
+        XCTAssertEqual(dave.read().filter { $0.command == "PRIVMSG" }.map { $0.parameters[1] }, ["old 1"])
+        dave.send("PING :still answered")
+        XCTAssertEqual(dave.read().first?.parameters.last, "still answered")
     }
 
     /// A failed read tells the waiting members and still delivers what was said meanwhile.
