@@ -18,8 +18,8 @@ public struct ServeConfig: Equatable, Sendable {
     /// Settings named like serve's long flags, as text (checked by the flag parser).
     public static let settingKeys = ["bind", "rtsp-port", "irc-port", "data-dir", "irc-password", "publish-user",
                                      "publish-password", "max-viewers", "max-connections", "rate-limit", "tls-cert", "tls-key",
-                                     "record-dir", "record-segment-seconds", "record-segment-megabytes"]
-    static let sectionKeys = ["rooms", "mounts"]
+                                     "record-dir", "record-segment-seconds", "record-segment-megabytes", "server-name"]
+    static let sectionKeys = ["rooms", "mounts", "operators"]
 
     /// A room whose stream the server re-publishes with detections (the relay-detect preset).
     public struct DetectedRoom: Equatable, Sendable {
@@ -56,6 +56,8 @@ public struct ServeConfig: Equatable, Sendable {
     /// Rooms marked `record: true`.
     public var recordedRooms: [String] = []
     public var mounts: [Mount] = []
+    /// Chat server operators: name → password, plain or `sha256$SALT$HEX`.
+    public var operators: [String: String] = [:]
     public var file = ""
 
     public init() {}
@@ -85,6 +87,8 @@ public struct ServeConfig: Equatable, Sendable {
                 (config.detectedRooms, config.recordedRooms) = try rooms(value, file: file)
             } else if name == "mounts" {
                 config.mounts = try mounts(value, file: file)
+            } else if name == "operators" {
+                config.operators = try operators(value, file: file)
             } else {
                 throw PresetError(file: file, line: line(key),
                                   message: "unknown key \"\(name)\" (known: \((settingKeys + sectionKeys).joined(separator: ", ")))")
@@ -95,6 +99,28 @@ public struct ServeConfig: Equatable, Sendable {
     }
 
     static let roomKeys = ["detect", "output", "model", "set", "record"]
+
+    /// `operators: {alice: {password: "sha256$…"}}`: who may OPER on the chat server.
+    private static func operators(_ node: Node, file: String) throws -> [String: String] {
+        guard let mapping = node.mapping else {
+            throw PresetError(file: file, line: line(node), message: "\"operators\" maps operator names to {password: …}")
+        }
+        var result: [String: String] = [:]
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            guard !name.isEmpty, name.utf8.count <= 30, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                throw PresetError(file: file, line: line(key), message: "operator name \"\(name)\" must be letters, digits, - _ or .")
+            }
+            let entries = try table(value, of: "operator \(name)", keys: ["password"], file: file)
+            guard let password = entries["password"] else {
+                throw PresetError(file: file, line: line(key), message: "operator \(name) needs a password")
+            }
+            let text = try scalar(password, of: "password", file: file)
+            guard !text.isEmpty else { throw PresetError(file: file, line: line(password), message: "operator \(name): empty password") }
+            result[name] = text
+        }
+        return result
+    }
     static let mountKeys = ["preset", "input", "detect", "set"]
 
     private static func rooms(_ node: Node, file: String) throws -> ([DetectedRoom], [String]) {

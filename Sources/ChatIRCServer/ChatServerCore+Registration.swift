@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ChatIRC
 
 /// CAP, PASS, NICK, USER, QUIT and the welcome burst.
@@ -56,6 +59,7 @@ extension ChatServerCore {
         let old = client.nick
         if let old { nicks.removeValue(forKey: CaseMapping.fold(old)) }
         let oldSource = client.source
+        if client.registered, old != wanted { rememberWhowas(client) }
         client.nick = wanted
         nicks[key] = client
         if client.registered, old != wanted {
@@ -68,7 +72,7 @@ extension ChatServerCore {
 
     func user(_ m: IRCMessage, _ client: ClientState) {
         guard !client.registered else { return reply(client, "462", ["You may not reregister"]) }
-        guard m.parameters.count >= 4, !m.parameters[0].isEmpty else { return needMore(client, "USER") }
+        guard m.parameters.count >= 4, !m.parameters[0].isEmpty, !m.parameters[3].isEmpty else { return needMore(client, "USER") }
         client.user = String(m.parameters[0].prefix(16).filter { $0 != "@" && $0 != "!" })
         client.realName = m.parameters[3]
         completeRegistration(client)
@@ -87,14 +91,13 @@ extension ChatServerCore {
             return drop(client, reason: "Bad password")
         }
         client.registered = true
-        let isupport = ["CASEMAPPING=rfc1459", "CHANTYPES=#", "CHANMODES=b,,,nt", "PREFIX=(o)@", "NETWORK=\(config.networkName)",
-                        "NICKLEN=\(config.nickLength)", "CHANNELLEN=\(config.roomLength)", "TOPICLEN=\(config.topicLength)",
-                        "CHANLIMIT=#:\(config.maxRoomsPerClient)", "UTF8ONLY", "LINELEN=512"]
+        client.signedOnAt = Int(time(nil))
         reply(client, "001", ["Welcome to the \(config.networkName) chat, \(client.source)"])
-        reply(client, "002", ["Your host is \(config.serverName), running chatcast"])
+        reply(client, "002", ["Your host is \(config.serverName), running \(Self.version)"])
         reply(client, "003", ["This server was created \(startedAt)"])
-        reply(client, "004", [config.serverName, "chatcast", "i", "bnot"])
-        reply(client, "005", isupport + ["are supported by this server"])
-        reply(client, "422", ["MOTD File is missing"])
+        reply(client, "004", [config.serverName, Self.version, "iow", ChannelModes.letters, "bklovW"])
+        sendISupport(to: client)
+        lusers(client)
+        motd(client)
     }
 }

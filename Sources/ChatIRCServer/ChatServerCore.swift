@@ -22,8 +22,6 @@ public final class ChatServerCore: @unchecked Sendable {
     var nicks: [String: ClientState] = [:]
     /// Folded channel name → room.
     var rooms: [String: RoomState] = [:]
-    /// The last messages of each live room, so JOIN replays without reading the database.
-    var historyCache: [String: [StoredMessage]] = [:]
     /// Store callbacks waiting for the loop (the only state touched off the loop).
     private let completions = Mutex<[() -> Void]>([])
     /// Topics set before anyone joined (the RTSP side announces streams of empty rooms).
@@ -32,6 +30,11 @@ public final class ChatServerCore: @unchecked Sendable {
     var deferredStores: [() -> Void] = []
     /// When each room last asked its publishers for a key frame.
     var keyFrameRequests: [String: NIODeadline] = [:]
+    /// Who had which nick, oldest first (WHOWAS); bounded by `config.whowasEntries`.
+    var whowasHistory: [WhowasEntry] = []
+    var maxUsersSeen = 0
+    /// OPER name of each server operator (client id).
+    var operName: [Int: String] = [:]
     private var nextClientID = 0
     private var msgidCounter: UInt64 = 0
     private let msgidPrefix: String
@@ -39,7 +42,8 @@ public final class ChatServerCore: @unchecked Sendable {
     /// Clients with lines written and not yet flushed.
     private var unflushed: [ClientState] = []
 
-    public static let capabilities = ["batch", "echo-message", "message-tags", "server-time"]
+    public static let capabilities = ["away-notify", "batch", "draft/chathistory", "draft/message-redaction", "echo-message",
+                                      "labeled-response", "message-tags", "multi-prefix", "server-time", "userhost-in-names"]
 
     public init(config: IRCServerConfig, store: MessageStore, eventLoop: EventLoop,
                 now: @escaping () -> NIODeadline = { .now() }, wallClock: @escaping () -> String = { ChatMessageFactory.now() }) {
@@ -125,6 +129,8 @@ public final class ChatServerCore: @unchecked Sendable {
 
     private func leaveEverything(_ client: ClientState, quitMessage: String?) {
         guard clients.removeValue(forKey: client.id) != nil else { return }
+        rememberWhowas(client)
+        operName.removeValue(forKey: client.id)
         if let nick = client.nick, nicks[CaseMapping.fold(nick)] === client { nicks.removeValue(forKey: CaseMapping.fold(nick)) }
         var told = Set<Int>()
         let quit = IRCMessage(source: client.source, command: "QUIT", [quitMessage ?? "Client quit"])
@@ -141,6 +147,7 @@ public final class ChatServerCore: @unchecked Sendable {
     }
 
     private func tick() {
+        expireBans()
         let t = now()
         for client in Array(clients.values) where !client.closing {
             if !client.registered {
@@ -158,7 +165,7 @@ public final class ChatServerCore: @unchecked Sendable {
     // MARK: input
 
     func received(_ input: IRCInboundLine, from client: ClientState) {
-        guard !client.closing else { return }
+        guard !client.closing, !holdIfEchoPending(input, from: client) else { return }
         client.lastHeard = now()
         client.pingSentAt = nil
         switch input {
@@ -185,18 +192,19 @@ public final class ChatServerCore: @unchecked Sendable {
                 reply(client, "417", ["Input line was too long (512 bytes, 4096 more for tags)"])
                 return
             }
-            handle(message, from: client)
+            handleLabeled(message, from: client)
         }
     }
 
-    func handle(_ m: IRCMessage, from client: ClientState) {
+    func dispatch(_ m: IRCMessage, from client: ClientState) {
         switch m.command {
         case "CAP": capability(m, client)
         case "PASS": pass(m, client)
         case "NICK": nick(m, client)
         case "USER": user(m, client)
         case "PING":
-            guard let token = m.parameters.first else { return needMore(client, m.command) }
+            // An empty token is a token (`PING :`); no parameter at all is ERR_NOORIGIN.
+            guard let token = m.parameters.first else { return reply(client, "409", ["No origin specified"]) }
             send(IRCMessage(source: config.serverName, command: "PONG", [config.serverName, token]), to: client)
         case "PONG": break
         case "QUIT": quit(m, client)
@@ -205,15 +213,29 @@ public final class ChatServerCore: @unchecked Sendable {
             switch m.command {
             case "JOIN": join(m, client)
             case "PART": part(m, client)
-            case "PRIVMSG", "NOTICE": chat(m, client)
+            case "PRIVMSG", "NOTICE", "TAGMSG": chat(m, client)
             case "TOPIC": topic(m, client)
             case "NAMES": names(m, client)
             case "WHO": who(m, client)
             case "WHOIS": whois(m, client)
+            case "WHOWAS": whowas(m, client)
             case "MODE": mode(m, client)
+            case "KICK": kick(m, client)
+            case "INVITE": invite(m, client)
+            case "TBAN": timedBan(m, client)
+            case "REDACT": redact(m, client)
+            case "CHATHISTORY": chathistory(m, client)
             case "LIST": list(m, client)
             case "USERHOST", "ISON": userhost(m, client)
-            case "AWAY": reply(client, "305", ["You are no longer marked as being away"])
+            case "AWAY": away(m, client)
+            case "LUSERS": lusers(client)
+            case "MOTD": motd(client)
+            case "TIME": reply(client, "391", [config.serverName, wallClock()])
+            case "INFO": info(client)
+            case "VERSION": version(client)
+            case "OPER": oper(m, client)
+            case "KILL": kill(m, client)
+            case "WALLOPS": wallops(m, client)
             default: reply(client, "421", [m.command, "Unknown command"])
             }
         }
@@ -241,13 +263,15 @@ public final class ChatServerCore: @unchecked Sendable {
         if client.has("message-tags") {
             copy.tags = m.tags.filter { $0.key != "batch" || client.has("batch") }
         } else {
-            copy.tags = m.tags.filter { ($0.key == "time" && client.has("server-time")) || ($0.key == "batch" && client.has("batch")) }
+            copy.tags = m.tags.filter { ($0.key == "time" && client.has("server-time")) || ($0.key == "batch" && client.has("batch"))
+                || ($0.key == "label" && client.has("labeled-response")) }
         }
         return copy
     }
 
     func send(_ m: IRCMessage, to client: ClientState) {
         guard !client.closing else { return }
+        if client.labeled != nil { return client.labeled!.append(m) }
         var buffer = client.channel.allocator.buffer(capacity: 256)
         buffer.writeString(visible(m, for: client).serialized)
         write(buffer, to: client)
@@ -257,6 +281,10 @@ public final class ChatServerCore: @unchecked Sendable {
     func broadcast(_ m: IRCMessage, to recipients: [ClientState], except sender: ClientState? = nil) {
         var cache: [ByteBuffer?] = [nil, nil, nil]
         for client in recipients where !client.closing && client !== sender {
+            if client.labeled != nil {
+                client.labeled!.append(m)
+                continue
+            }
             let variant = client.tagVariant
             let buffer: ByteBuffer
             if let cached = cache[variant] {
@@ -285,7 +313,7 @@ public final class ChatServerCore: @unchecked Sendable {
 
     /// Sends everything queued since the last flush, then starts the history writes of the
     /// same moment: the store's thread must not take the CPU from the sockets first.
-    func flushWrites() {
+    public func flushWrites() {
         sendQueued()
         while !deferredStores.isEmpty {
             let stores = deferredStores
@@ -326,21 +354,6 @@ public final class ChatServerCore: @unchecked Sendable {
         }
     }
 
-    func remember(_ message: StoredMessage, inRoom key: String) {
-        // A room loads its history on its first JOIN; a message stored by then is already in it.
-        guard let cached = historyCache[key], !cached.contains(where: { $0.msgid == message.msgid }) else { return }
-        historyCache[key]!.append(message)
-        if historyCache[key]!.count > config.historyReplay { historyCache[key]!.removeFirst() }
-    }
-
-    /// The room's last messages: from memory, or from the store on the room's first JOIN.
-    func history(ofRoom key: String) throws -> [StoredMessage] {
-        if let cached = historyCache[key] { return cached }
-        let loaded = try store.recent(channelKey: key, limit: config.historyReplay)
-        historyCache[key] = loaded
-        return loaded
-    }
-
     // MARK: for the embedding program
 
     /// Sets a room's topic as the server (the RTSP side announcing a stream's URL, or nil
@@ -353,6 +366,7 @@ public final class ChatServerCore: @unchecked Sendable {
             return
         }
         applyTopic(state, topic ?? "", by: config.serverName)
+        state.topicByPublisher = false
         flushWrites()
     }
 

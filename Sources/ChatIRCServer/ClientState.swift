@@ -1,3 +1,4 @@
+import ChatIRC
 import NIOCore
 
 /// One connection's state. Lives on the server's event loop only.
@@ -27,6 +28,24 @@ final class ClientState {
     var lastHeard: NIODeadline
     var pingSentAt: NIODeadline?
     var closing = false
+    /// AWAY message; nil when here.
+    var away: String?
+    /// A server operator (OPER): user mode +o.
+    var isOper = false
+    /// User mode +w: receives WALLOPS.
+    var wallops = false
+    /// Label of the command being handled (`labeled-response`), and its replies so far.
+    var label: String?
+    var labeled: [IRCMessage]?
+    /// A reply to the labeled command will come later (a stored message's echo): no ACK.
+    var labelAnswered = false
+    /// Channel messages of this client whose echo waits for the store (see `echoSent`), and
+    /// the lines it sent since, handled once the echoes are out.
+    var echoesPending = 0
+    var heldLines: [IRCInboundLine] = []
+    var lastSpokeAt: NIODeadline
+    /// Unix time of registration (WHOIS 317).
+    var signedOnAt = 0
     /// Lines for this client not yet handed to the channel (see `ChatServerCore.flushWrites`).
     var outbox: ByteBuffer?
 
@@ -36,6 +55,7 @@ final class ClientState {
         self.host = host
         connectedAt = now
         lastHeard = now
+        lastSpokeAt = now
         bucket = TokenBucket(capacity: config.rateBurst, period: config.ratePeriod, now: now)
     }
 
@@ -55,13 +75,43 @@ final class RoomState {
     /// Members in join order, kept (not rebuilt per message: every PRIVMSG walks it).
     private(set) var orderedMembers: [ClientState] = []
     var operators: Set<Int> = []
+    var voiced: Set<Int> = []
+    var modes = ChannelModes()
+    /// `+b` list, oldest first; bounded by `IRCServerConfig.maxListEntries`.
+    var bans: [BanEntry] = []
+    /// Clients invited (INVITE) and not yet joined, oldest first; bounded like the bans.
+    var invited: [Int] = []
+    /// When each member last spoke, for slow mode (`+W`).
+    var lastSpoke: [Int: NIODeadline] = [:]
+    /// The room's last messages, so JOIN replays without reading the store; nil until the
+    /// first JOIN's read (`loading`) comes back.
+    var recent: [StoredMessage]?
+    var loading: HistoryLoad?
     var topic: String?
     var topicSetBy = ""
     var topicSetAt = 0
+    /// The topic came from a publisher: a stream URL only publishers replace.
+    var topicByPublisher = false
 
     init(name: String, createdAt: Int) {
         self.name = name
         self.createdAt = createdAt
+    }
+
+    /// `@+`-style prefix of a member: all of them for `multi-prefix` clients, else the highest.
+    func prefix(of client: ClientState, all: Bool) -> String {
+        let op = operators.contains(client.id) ? "@" : "", voice = voiced.contains(client.id) ? "+" : ""
+        return all ? op + voice : (op.isEmpty ? voice : op)
+    }
+
+    /// A secret (+s) room shows itself (LIST, NAMES, WHO, WHOIS) only to members and server operators.
+    func isVisible(to client: ClientState) -> Bool {
+        !modes.secret || members[client.id] === client || client.isOper
+    }
+
+    func isBanned(_ client: ClientState) -> Bool {
+        let source = client.source
+        return bans.contains { $0.mask.matches(source) }
     }
 
     func add(_ client: ClientState) {
@@ -74,5 +124,7 @@ final class RoomState {
         guard members.removeValue(forKey: client.id) != nil else { return }
         orderedMembers.removeAll { $0 === client }
         operators.remove(client.id)
+        voiced.remove(client.id)
+        lastSpoke.removeValue(forKey: client.id)
     }
 }

@@ -37,6 +37,14 @@ public struct IRCServerConfig: Sendable {
     public var nickLength = 30
     public var roomLength = 50
     public var topicLength = 390
+    /// Entries of each bounded list: a room's bans and pending invites, WHOWAS.
+    public var maxListEntries = 100
+    public var whowasEntries = 200
+    /// Message of the day (MOTD), one string per line; empty: none (422).
+    public var motd: [String] = []
+    /// Server operators (OPER name password): name → password, plain or as
+    /// `ServerOperators.hash` made it (`sha256$…`).
+    public var operators: [String: String] = [:]
 
     public init() {}
 }

@@ -6,9 +6,10 @@ import GRDB
 /// the operating system before `append` calls back, so killing the server (even `kill -9`)
 /// right after an echo loses no message. Writes run on their own thread, off the event
 /// loop, and messages that arrive while one commit runs go together in the next (group
-/// commit): a WAL checkpoint's fsync never stalls chat delivery.
+/// commit): a WAL checkpoint's fsync never stalls chat delivery. Reads go through a
+/// `DatabasePool`: WAL readers run beside the writer, never behind a commit.
 public final class SQLiteMessageStore: MessageStore, @unchecked Sendable {
-    private let db: DatabaseQueue
+    private let db: DatabasePool
     private let writer = DispatchQueue(label: "chatcast.history")
     private let lock = NSLock()
     private var pending: [(StoredMessage?, @Sendable (Error?) -> Void)] = []
@@ -19,8 +20,8 @@ public final class SQLiteMessageStore: MessageStore, @unchecked Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        db = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("chat.sqlite"), configuration: config)
-        _ = try db.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        // A pool always uses the WAL journal.
+        db = try DatabasePool(path: (directory as NSString).appendingPathComponent("chat.sqlite"), configuration: config)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: "message") { t in
@@ -33,6 +34,10 @@ public final class SQLiteMessageStore: MessageStore, @unchecked Sendable {
                 t.column("text", .text).notNull()
             }
             try db.create(index: "message_by_channel", on: "message", columns: ["channelKey", "id"])
+        }
+        // chathistory's timestamp= selectors.
+        migrator.registerMigration("v2") { db in
+            try db.create(index: "message_by_time", on: "message", columns: ["channelKey", "time"])
         }
         try migrator.migrate(db)
     }
@@ -77,13 +82,74 @@ public final class SQLiteMessageStore: MessageStore, @unchecked Sendable {
         for (_, completion) in batch { completion(failure) }
     }
 
-    public func recent(channelKey: String, limit: Int) throws -> [StoredMessage] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT channel, msgid, time, source, text FROM message WHERE channelKey = ? "
-                                 + "ORDER BY id DESC LIMIT ?", arguments: [channelKey, limit])
-                .reversed()
-                .map { StoredMessage(msgid: $0["msgid"], channel: $0["channel"], time: $0["time"], source: $0["source"],
-                                     text: $0["text"]) }
+    public func redact(channelKey: String, msgid: String, completion: @escaping @Sendable (Result<Bool, Error>) -> Void) {
+        // Behind the writes: a message appended just before its redaction is stored, then deleted.
+        writer.async {
+            self.commitPending()
+            completion(Result {
+                try self.db.write { db in
+                    try db.execute(sql: "DELETE FROM message WHERE channelKey = ? AND msgid = ?", arguments: [channelKey, msgid])
+                    return db.changesCount > 0
+                }
+            })
+        }
+    }
+
+    public func history(channelKey: String, _ query: HistoryQuery,
+                        completion: @escaping @Sendable (Result<[StoredMessage], Error>) -> Void) {
+        db.asyncRead { result in
+            completion(Result { try Self.select(try result.get(), channelKey, query) })
+        }
+    }
+
+    /// `HistoryQuery.select` in SQL: anchors become row ids, ranges become indexed scans.
+    static func select(_ db: Database, _ key: String, _ query: HistoryQuery) throws -> [StoredMessage] {
+        // The anchor's row id (or where its time would be), and whether a row is exactly it.
+        func position(_ anchor: HistoryQuery.Anchor) throws -> (id: Int64, exact: Bool)? {
+            switch anchor {
+            case let .msgid(msgid):
+                return try Int64.fetchOne(db, sql: "SELECT id FROM message WHERE channelKey = ? AND msgid = ?",
+                                          arguments: [key, msgid]).map { ($0, true) }
+            case let .time(t):
+                if let row = try Row.fetchOne(db, sql: "SELECT id, time FROM message WHERE channelKey = ? AND time >= ? "
+                                                  + "ORDER BY time, id LIMIT 1", arguments: [key, t]) {
+                    return (row["id"], (row["time"] as String) == t)
+                }
+                return (Int64.max, false)
+            }
+        }
+        func rows(_ condition: String, _ arguments: StatementArguments, newest: Bool, limit: Int) throws -> [StoredMessage] {
+            guard limit > 0 else { return [] }
+            var all: StatementArguments = [key]
+            all += arguments
+            all += [limit]
+            let found = try Row.fetchAll(db, sql: "SELECT channel, msgid, time, source, text FROM message WHERE channelKey = ? AND "
+                                             + condition + " ORDER BY id \(newest ? "DESC" : "ASC") LIMIT ?",
+                                         arguments: all)
+                .map { StoredMessage(msgid: $0["msgid"], channel: $0["channel"], time: $0["time"], source: $0["source"], text: $0["text"]) }
+            return newest ? found.reversed() : found
+        }
+        switch query {
+        case let .latest(anchor, limit):
+            guard let anchor else { return try rows("1", [], newest: true, limit: limit) }
+            guard let p = try position(anchor) else { return [] }
+            return try rows(p.exact ? "id > ?" : "id >= ?", [p.id], newest: true, limit: limit)
+        case let .before(anchor, limit):
+            guard let p = try position(anchor) else { return [] }
+            return try rows("id < ?", [p.id], newest: true, limit: limit)
+        case let .after(anchor, limit):
+            guard let p = try position(anchor) else { return [] }
+            return try rows(p.exact ? "id > ?" : "id >= ?", [p.id], newest: false, limit: limit)
+        case let .between(a, b, limit):
+            guard let pa = try position(a), let pb = try position(b) else { return [] }
+            if pa.id <= pb.id {
+                return try rows((pa.exact ? "id > ?" : "id >= ?") + " AND id < ?", [pa.id, pb.id], newest: false, limit: limit)
+            }
+            return try rows((pb.exact ? "id > ?" : "id >= ?") + " AND id < ?", [pb.id, pa.id], newest: true, limit: limit)
+        case let .around(anchor, limit):
+            guard let p = try position(anchor), limit > 0 else { return [] }
+            let before = try rows("id < ?", [p.id], newest: true, limit: (limit - 1) / 2)
+            return before + (try rows("id >= ?", [p.id], newest: false, limit: limit - before.count))
         }
     }
 }

@@ -52,6 +52,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
     var tlsKey: String?
 
+    @Option(name: .customLong("server-name"), help: "The chat server's name in IRC replies (default: this host's name).")
+    var serverName: String?
+
     @Option(name: .customLong("max-connections"), help: "Chat connections accepted at once (default: 2000).")
     var maxConnections: Int?
 
@@ -90,6 +93,8 @@ struct Serve: ParsableCommand {
         chatConfig.password = settings.ircPassword
         chatConfig.publisherPassword = settings.publishPassword
         chatConfig.maxConnections = settings.maxConnections
+        chatConfig.serverName = settings.serverName
+        chatConfig.operators = settings.operators
         chatConfig.rateBurst = settings.rateBurst
         chatConfig.ratePeriodSeconds = settings.ratePeriodSeconds
         let store: SQLiteMessageStore

@@ -14,6 +14,9 @@ struct ServeSettings {
     var publishPassword: String?
     var maxViewers = 64
     var maxConnections = 2000
+    var serverName = ServeSettings.hostName()
+    /// Chat server operators (OPER): name → password or `sha256$…` hash.
+    var operators: [String: String] = [:]
     var rateBurst = 20
     var ratePeriodSeconds = 30
     var tlsCert: String?
@@ -51,6 +54,13 @@ struct ServeSettings {
         publishPassword = secret(flags.publishPassword, .publisher, "publish-password")
         maxViewers = try number(flags.maxViewers, "max-viewers", 1...100_000) ?? maxViewers
         maxConnections = try number(flags.maxConnections, "max-connections", 1...1_000_000) ?? maxConnections
+        serverName = text(flags.serverName, "server-name") ?? serverName
+        // A server name is one IRC word with a dot or letters: what replies start with.
+        guard serverName.utf8.count <= 63, !serverName.isEmpty,
+              serverName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") }) else {
+            throw ValidationError("server-name must be a host-like name (letters, digits, . - _; at most 63), not \(serverName)")
+        }
+        operators = file?.operators ?? [:]
         tlsCert = text(flags.tlsCert, "tls-cert")
         tlsKey = text(flags.tlsKey, "tls-key")
         if let rate = text(flags.rateLimit, "rate-limit") {
@@ -79,6 +89,14 @@ struct ServeSettings {
             // given one from a launch line.
             throw ValidationError("server-side detection (rooms: … detect) runs over plain RTSP only; drop --tls-cert or the detection")
         }
+    }
+
+    /// This host's name, the default server name (as ngircd and InspIRCd take it).
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "chatcast.local" }
+        let name = String(cString: buffer)
+        return name.isEmpty ? "chatcast.local" : name
     }
 
     static func defaultDataDir() -> String {

@@ -10,17 +10,23 @@ final class RegistrationTests: XCTestCase {
         c.send("NICK alice")
         c.send("USER alice 0 * :Alice A")
         let replies = c.read()
-        XCTAssertEqual(replies.commands(), ["001", "002", "003", "004", "005", "422"])
+        XCTAssertEqual(replies.commands(), ["001", "002", "003", "004", "005", "005", "251", "254", "255", "265", "266", "422"])
         XCTAssertEqual(replies[0].parameters.first, "alice")
-        let isupport = replies[4].parameters.joined(separator: " ")
-        for token in ["CASEMAPPING=rfc1459", "CHANTYPES=#", "UTF8ONLY", "NICKLEN=30"] { XCTAssertTrue(isupport.contains(token), isupport) }
+        XCTAssertTrue(replies.allSatisfy { $0.source == "test.server" }, "replies name the server")
+        XCTAssertEqual(replies[3].parameters, ["alice", "test.server", "chatcast-1.0", "iow", "bikWlmnostv", "bklovW"])
+        let isupport = replies.filter { $0.command == "005" }.flatMap(\.parameters).joined(separator: " ")
+        for token in ["CASEMAPPING=rfc1459", "CHANTYPES=#", "UTF8ONLY", "NICKLEN=30", "PREFIX=(ov)@+", "CHANMODES=b,k,lW,imnst",
+                      "NETWORK=ChatCast", "MODES=4", "CHANNELLEN=50", "TARGMAX=", "WHOX", "CHATHISTORY=100"] {
+            XCTAssertTrue(isupport.contains(token), isupport)
+        }
+        XCTAssertTrue(replies.filter { $0.command == "005" }.allSatisfy { $0.parameters.count <= 15 })
     }
 
     func testCapabilityNegotiationHoldsRegistrationUntilEnd() throws {
         let server = EmbeddedServer()
         let c = try server.connect()
         c.send("CAP LS 302")
-        XCTAssertEqual(c.read().first?.parameters, ["*", "LS", "batch echo-message message-tags server-time"])
+        XCTAssertEqual(c.read().first?.parameters, ["*", "LS", "away-notify batch draft/chathistory draft/message-redaction echo-message labeled-response message-tags multi-prefix server-time userhost-in-names"])
         c.send("NICK bob")
         c.send("USER bob 0 * :Bob")
         c.send("CAP REQ :message-tags nonsense")
@@ -44,6 +50,8 @@ final class RegistrationTests: XCTestCase {
         XCTAssertEqual(early.read().commands(), ["432"])
         early.send("USER onlyone")
         XCTAssertEqual(early.read().commands(), ["461"])
+        early.send("USER someone 0 * :")
+        XCTAssertEqual(early.read().commands(), ["461"], "an empty real name")
 
         _ = try server.register("Nick[1]")
         let c = try server.register("carol")

@@ -2,6 +2,7 @@ import ChatIRC
 import ChatIRCServer
 import NIOCore
 import NIOEmbedded
+import Foundation
 import XCTest
 
 /// The server core on an `EmbeddedEventLoop`, with clients as `EmbeddedChannel`s: every
@@ -12,10 +13,14 @@ final class EmbeddedServer {
     let core: ChatServerCore
     let store: MessageStore
 
-    init(_ configure: (inout IRCServerConfig) -> Void = { _ in }, store: MessageStore = InMemoryMessageStore()) {
+    /// `store` answers on its own threads (SQLite) are waited for, so that its callbacks
+    /// run on the test's thread like the loop's; `waitForStore: false` leaves that to the test.
+    init(_ configure: (inout IRCServerConfig) -> Void = { _ in }, store: MessageStore = InMemoryMessageStore(),
+         waitForStore: Bool = true) {
         var config = IRCServerConfig()
         config.serverName = "test.server"
         configure(&config)
+        let store = waitForStore ? WaitingStore(store) : store
         self.store = store
         var counter = 0
         let box = ClockBox()
@@ -58,6 +63,36 @@ final class EmbeddedServer {
         let welcome = c.read()
         XCTAssertTrue(welcome.contains { $0.command == "001" }, "\(nick) not welcomed: \(welcome)")
         return c
+    }
+}
+
+/// Runs a store's operations to completion before returning, calling back on the caller's
+/// thread: an `EmbeddedEventLoop` must only be touched from the test's thread.
+final class WaitingStore: MessageStore, @unchecked Sendable {
+    let inner: MessageStore
+    init(_ inner: MessageStore) { self.inner = inner }
+
+    private func wait<T>(_ operation: (@escaping @Sendable (T) -> Void) -> Void) -> T {
+        let done = DispatchSemaphore(value: 0)
+        let box = Box<T>()
+        operation { value in
+            box.value = value
+            done.signal()
+        }
+        done.wait()
+        return box.value!
+    }
+    private final class Box<T>: @unchecked Sendable { var value: T? }
+
+    func append(_ message: StoredMessage?, completion: @escaping @Sendable (Error?) -> Void) {
+        let error: Error? = wait { done in inner.append(message) { done($0) } }
+        completion(error)
+    }
+    func history(channelKey: String, _ query: HistoryQuery, completion: @escaping @Sendable (Result<[StoredMessage], Error>) -> Void) {
+        completion(wait { done in inner.history(channelKey: channelKey, query, completion: done) })
+    }
+    func redact(channelKey: String, msgid: String, completion: @escaping @Sendable (Result<Bool, Error>) -> Void) {
+        completion(wait { done in inner.redact(channelKey: channelKey, msgid: msgid, completion: done) })
     }
 }
 

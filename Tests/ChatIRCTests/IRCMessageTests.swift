@@ -20,6 +20,8 @@ final class IRCMessageTests: XCTestCase {
         XCTAssertEqual(IRCMessage(command: "JOIN", ["#a"]).serialized, "JOIN #a\r\n")
         XCTAssertEqual(IRCMessage(command: "PRIVMSG", ["#a", ":)"]).serialized, "PRIVMSG #a ::)\r\n")
         XCTAssertEqual(IRCMessage(command: "TOPIC", ["#a", ""]).serialized, "TOPIC #a :\r\n")
+        XCTAssertEqual(IRCMessage(command: "696", ["me", "#a", "k", "a b", ":x", "", "Invalid key"]).serialized,
+                       "696 me #a k * * * :Invalid key\r\n", "a middle parameter never splits")
         let tagged = IRCMessage(tags: [.init("msgid", "a;b c\\")], command: "PING", ["x"])
         XCTAssertEqual(tagged.serialized, #"@msgid=a\:b\sc\\ PING x"# + "\r\n")
         XCTAssertEqual(try IRCMessage.parse(String(tagged.serialized.dropLast()  /* CR LF is one Character */)), tagged)

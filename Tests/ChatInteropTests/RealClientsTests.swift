@@ -20,17 +20,8 @@ final class RealClientsTests: XCTestCase {
         defer { server.stop() }
         let home = NSTemporaryDirectory() + "chatcast-weechat-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: home) }
-        let weechat = Process()
-        weechat.executableURL = URL(fileURLWithPath: "/usr/bin/weechat-headless")
-        weechat.arguments = ["--dir", home, "-r",
-                             "/set irc.server_default.tls off; /server add ours 127.0.0.1/\(server.port); "
-                                 + "/set irc.server.ours.nicks wee; /set irc.server.ours.autojoin #lobby; "
-                                 + "/set logger.file.auto_log on; /set logger.file.flush_delay 0; /connect ours; "
-                                 + "/wait 3 /msg -server ours #lobby hello from weechat; /wait 9 /quit"]
-        weechat.standardOutput = FileHandle.nullDevice
-        weechat.standardError = FileHandle.nullDevice
-        weechat.standardInput = FileHandle.nullDevice
-        try weechat.run()
+        let weechat = try startWeechat(home: home, port: server.port, room: "#lobby",
+                                       then: "/wait 3 /msg -server ours #lobby hello from weechat; /wait 9 /quit")
         defer { if weechat.isRunning { weechat.terminate() } }
         // Ours joins, waits for weechat's line, then answers.
         let deadline = Date().addingTimeInterval(20)

@@ -67,3 +67,19 @@ final class ServeProcess {
 func chat(_ server: String, nick: String, room: String = "lobby", input: String, extra: [String] = []) throws -> Output {
     try runProgram(Paths.chatcast, ["chat", "--server", server, "--room", room, "--nick", nick] + extra, input: input, timeout: 30)
 }
+
+/// weechat-headless as `wee` on the server `ours` at loopback PORT, joined to ROOM and
+/// logging it under HOME/logs, then running `then` (weechat commands, `;`-separated).
+func startWeechat(home: String, port: Int, room: String, then commands: String) throws -> Process {
+    let weechat = Process()
+    weechat.executableURL = URL(fileURLWithPath: "/usr/bin/weechat-headless")
+    weechat.arguments = ["--dir", home, "-r",
+                         "/set irc.server_default.tls off; /server add ours 127.0.0.1/\(port); "
+                             + "/set irc.server.ours.nicks wee; /set irc.server.ours.autojoin \(room); "
+                             + "/set logger.file.auto_log on; /set logger.file.flush_delay 0; /connect ours; " + commands]
+    weechat.standardOutput = FileHandle.nullDevice
+    weechat.standardError = FileHandle.nullDevice
+    weechat.standardInput = FileHandle.nullDevice
+    try weechat.run()
+    return weechat
+}

@@ -34,6 +34,14 @@ final class ServeConfigTests: XCTestCase {
             .init(path: "/door", preset: "camera", input: "/dev/video2", detect: true, settings: [:]),
         ])
         XCTAssertEqual(config.mounts.map(\.room), ["clock", "door"])
+        let chat = try ServeConfig.parse("""
+            server-name: irc.example.org
+            operators:
+              root: {password: "sha256$salt$00ff"}
+              helper: {password: plain}
+            """, file: "chat.yaml")
+        XCTAssertEqual(chat.settings, ["server-name": "irc.example.org"])
+        XCTAssertEqual(chat.operators, ["root": "sha256$salt$00ff", "helper": "plain"])
         XCTAssertEqual(try ServeConfig.parse("", file: "empty.yaml"), { var c = ServeConfig(); c.file = "empty.yaml"; return c }())
     }
 
@@ -46,7 +54,15 @@ final class ServeConfigTests: XCTestCase {
         }
         XCTAssertEqual(error("rtsp-port: 1\nrtps-port: 2\n"), "serve.yaml:2: unknown key \"rtps-port\" (known: bind, rtsp-port, "
                            + "irc-port, data-dir, irc-password, publish-user, publish-password, max-viewers, max-connections, "
-                           + "rate-limit, tls-cert, tls-key, record-dir, record-segment-seconds, record-segment-megabytes, rooms, mounts)")
+                           + "rate-limit, tls-cert, tls-key, record-dir, record-segment-seconds, record-segment-megabytes, server-name, rooms, "
+                           + "mounts, operators)")
+        XCTAssertEqual(error("operators:\n  root: {password: \"\"}\n"), "serve.yaml:2: operator root: empty password")
+        XCTAssertEqual(error("operators:\n  root: {}\n"), "serve.yaml:2: operator root needs a password")
+        XCTAssertEqual(error("operators:\n  root: {password: x, pasword: y}\n"),
+                       "serve.yaml:2: operator root: unknown key \"pasword\" (known: password)")
+        XCTAssertEqual(error("operators:\n  \"ro ot\": {password: x}\n"),
+                       "serve.yaml:2: operator name \"ro ot\" must be letters, digits, - _ or .")
+        XCTAssertEqual(error("operators: [root]\n"), "serve.yaml:1: \"operators\" maps operator names to {password: …}")
         XCTAssertEqual(error("rooms:\n  lobby: {detect: true, outptu: x}\n"),
                        "serve.yaml:2: room lobby: unknown key \"outptu\" (known: detect, output, model, set, record)")
         XCTAssertEqual(error("rooms:\n  lobby: {detect: maybe}\n"), "serve.yaml:2: \"detect\" must be true or false")
