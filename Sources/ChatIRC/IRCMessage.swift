@@ -115,7 +115,7 @@ extension IRCMessage {
             // Bytes, as parse reads them: " \u{301}" is one Character but ends a field.
             if last && (p.isEmpty || p.utf8.first == UInt8(ascii: ":") || p.utf8.contains(UInt8(ascii: " "))) {
                 out += " :" + p
-            } else if !last && (p.isEmpty || p.hasPrefix(":") || p.contains(" ")) {
+            } else if !last && (p.isEmpty || p.utf8.first == UInt8(ascii: ":") || p.utf8.contains(UInt8(ascii: " "))) {
                 // A middle parameter cannot hold these (an echoed bad key or nick would split
                 // into several parameters): `*`, as servers write an unknown value.
                 out += " *"
