@@ -121,9 +121,13 @@ extension ChatServerCore {
         // A stream URL (set by the server or a publisher) is the room's "Play Video" answer:
         // only publishers replace it, whatever the channel operators may otherwise do.
         let streamURL = room.topic != nil && (room.topicSetBy == config.serverName || room.topicByPublisher)
-        guard client.publisher || (!streamURL && (!room.modes.topicLocked || room.operators.contains(client.id))) else {
-            return reply(client, "482", [room.name, streamURL ? "Only the room's publisher may change its stream URL"
-                                                              : "You're not channel operator"])
+        // Nor may anyone else announce a stream: `chatcast play --room` follows the topic's URL.
+        let text = m.parameters[1].lowercased()
+        let announcesStream = text.contains("rtsp://") || text.contains("rtsps://")
+        guard client.publisher || (!streamURL && !announcesStream
+                                   && (!room.modes.topicLocked || room.operators.contains(client.id))) else {
+            return reply(client, "482", [room.name, streamURL || announcesStream
+                                         ? "Only the room's publisher may change its stream URL" : "You're not channel operator"])
         }
         applyTopic(room, String(ChatText.strippingControls(m.parameters[1]).prefix(config.topicLength)), by: client.source)
         room.topicByPublisher = client.publisher

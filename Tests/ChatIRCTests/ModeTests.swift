@@ -14,6 +14,19 @@ final class ModeTests: XCTestCase {
         return (op, bob)
     }
 
+    /// `chatcast play --room` follows a topic's stream URL: an operator of an empty room may
+    /// set any topic but one that announces a stream, which is the publishers' alone.
+    func testOnlyPublishersAnnounceAStreamInTheTopic() throws {
+        let server = EmbeddedServer()
+        let op = try server.register("op")
+        op.send("JOIN #stage")
+        _ = op.read()
+        op.send("TOPIC #stage :RTSP://evil.example/stage")
+        XCTAssertEqual(op.read().first("482")?.parameters.last, "Only the room's publisher may change its stream URL")
+        op.send("TOPIC #stage :welcome, the show starts at 8")
+        XCTAssertEqual(op.read().first("TOPIC")?.parameters.last, "welcome, the show starts at 8")
+    }
+
     func testTheFirstMemberIsOperatorAndGivesOpAndVoiceSeenByTheRoom() throws {
         let server = EmbeddedServer()
         let op = try server.register("op")
