@@ -53,26 +53,18 @@ public enum EnvelopePacker {
             kept = d
             detectionsText = fits(low)
         }
-        // The first waiting message goes in, even if repeats must give way to it.
-        if let first = chatParts.first {
-            while !repeatedParts.isEmpty, length(repeatedParts + [first], detectionsText) > limit {
-                repeatedParts.removeFirst()
-            }
+        // Repeats give way, oldest first, until they fit beside the first waiting message.
+        let first = Array(chatParts.prefix(1))
+        while !repeatedParts.isEmpty, length(repeatedParts + first, detectionsText) > limit {
+            repeatedParts.removeFirst()
         }
-        let repeatedSent = Array(repeated.suffix(repeatedParts.count))  // after trimming above
         var parts = repeatedParts, sent = 0
         for text in chatParts where parts.count < EnvelopeDecoder.maxMessages {
             guard length(parts + [text], detectionsText) <= limit else { break }
             parts.append(text)
             sent += 1
         }
-        // Repeats that no longer fit after the chat are left out from the oldest.
-        var dropRepeats = 0
-        while length(Array(parts.dropFirst(dropRepeats)), detectionsText) > limit, dropRepeats < repeatedParts.count {
-            dropRepeats += 1
-        }
-        parts.removeFirst(dropRepeats)
-        let envelope = ChatEnvelope(chat: Array(repeatedSent.dropFirst(dropRepeats)) + chat.prefix(sent), detections: kept)
+        let envelope = ChatEnvelope(chat: Array(repeated.suffix(repeatedParts.count)) + chat.prefix(sent), detections: kept)
         return Packed(envelope: envelope, payload: ChatEnvelope.assemble(messages: parts, detections: detectionsText),
                       sent: sent, rest: Array(chat.dropFirst(sent)))
     }
