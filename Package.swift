@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         // TOMLKit would need swift-checkit, which the package mirror lacks: presets are YAML.
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
@@ -36,6 +37,9 @@ let package = Package(
         // gst-rtsp-server subclasses (kept out of CGstGlue so the plugins do not link it).
         .target(name: "CGstRTSPGlue", dependencies: ["CGstRTSPServer"],
                 linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0"), .linkedLibrary("gstsdp-1.0"), .linkedLibrary("gstrtp-1.0")]),
+        // webrtcbin's promise-carrying action signals, for the browser viewers (WHEP).
+        .target(name: "CGstWebRTCGlue", dependencies: ["CGStreamer"],
+                linkerSettings: [.linkedLibrary("gstwebrtc-1.0"), .linkedLibrary("gstsdp-1.0")]),
         .target(
             name: "CTorch",
             cxxSettings: [.unsafeFlags(["-I\(torchInclude)", "-O2", "-Wno-deprecated-declarations"])],
@@ -64,14 +68,22 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // The web half of `chatcast serve`: pages, WHEP, metrics, IRC over WebSocket.
+        .target(name: "ChatCastHTTP", dependencies: [
+            "ChatIRC",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // Pipeline presets (pipelines/*.yaml): loading, checking, rendering gst-launch lines.
         .target(name: "ChatCastPresets", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The RTSP half of `chatcast serve` (gst-rtsp-server on its own main-loop thread).
-        .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer", "CGstRTSPGlue"],
+        .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer", "CGstRTSPGlue", "CGstWebRTCGlue", "ChatCastSEI"],
                 linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0"), .linkedLibrary("gio-2.0")]),
         .executableTarget(name: "Launcher", dependencies: [
             "CGStreamer", "CGstGlue", "CGstPbutils", "ChatCastJSON", "ChatCastSEI", "ChatIRC", "ChatIRCServer", "ChatCastRTSP",
-            "ChatCastPresets", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+            "ChatCastHTTP", "ChatCastPresets", .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
         ]),
 
         .executableTarget(name: "TorchForwardLoop", dependencies: ["CTorch"], path: "bench/TorchForwardLoop"),

@@ -16,6 +16,8 @@ packages=(
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 time
   # players the RTSP tests play every room with
   mpv
+  # WebRTC for browsers (webrtcbin's ICE) and the browser the viewer page is tested in
+  gstreamer1.0-nice chromium
   # make install / make deb: relocatable run paths
   patchelf
   # a virtual display for the viewer-window test

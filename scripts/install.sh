@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the built chatcast under PREFIX (staged under DESTDIR): the launcher, both
 # GStreamer plugins where Debian's GStreamer looks under that prefix, the default model, the
-# presets, and the Swift runtime libraries they need, found through relative run paths so the
+# presets, the browser viewer's files, and the Swift runtime libraries they need, found through relative run paths so the
 # install works without the Swift toolchain.
 #   scripts/install.sh BUILD_DIR PLUGIN_DIR PREFIX [DESTDIR]
 set -euo pipefail
@@ -12,11 +12,12 @@ root=$destdir$prefix
 gstdir=lib/$multiarch/gstreamer-1.0
 runtime=lib/chatcast/swift
 
-install -d "$root/bin" "$root/$gstdir" "$root/$runtime" "$root/share/chatcast/pipelines"
+install -d "$root/bin" "$root/$gstdir" "$root/$runtime" "$root/share/chatcast/pipelines" "$root/share/chatcast/web"
 install -m 755 "$build/chatcast" "$root/bin/chatcast"
 for p in swiftyolo chatsink; do install -m 755 "$plugins/libgst$p.so" "$root/$gstdir/"; done
 install -m 644 "$plugins/swiftyolo-default.torchscript" "$root/$gstdir/"
 install -m 644 pipelines/*.yaml "$root/share/chatcast/pipelines/"
+find web -maxdepth 1 -type f ! -name '.*' -exec install -m 644 {} "$root/share/chatcast/web/" \;
 
 # The Swift runtime libraries the binary and the plugins load from the toolchain.
 toolchain=$(dirname "$(readlink -f "$(command -v swift)")")/../lib/swift/linux

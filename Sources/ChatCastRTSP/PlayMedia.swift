@@ -2,7 +2,8 @@ import CGStreamer
 import CGstRTSPServer
 import Foundation
 
-/// One viewer's PLAY media as its bridge feeds it: its appsrcs (by track; nil where the
+/// One viewer's media as its bridge feeds it (an RTSP PLAY media, or a browser's WebRTC
+/// pipeline): its appsrcs (by track; nil where the
 /// launch lacks one), its timing (`PlayGate`), and what it has yet to send. A media starts
 /// with the room's cached run (the latest key frame onwards, and the sound since then), sent
 /// faster than real time but paced — a whole GOP at once overflows UDP receivers and
@@ -21,7 +22,10 @@ final class PlayMedia {
     /// (times shrinking to nothing, then none).
     static let catchUpSpeed: UInt = 2
 
-    let media: UnsafeMutablePointer<GstRTSPMedia>
+    /// How the viewer watches (counted apart in the metrics).
+    enum Kind: Sendable { case rtsp, webrtc }
+
+    let kind: Kind
     let sources: [RoomBridge.Element?]
     let gate = PlayGate()
     private var hasPlayed = false
@@ -35,8 +39,11 @@ final class PlayMedia {
     /// Called with the buffers this viewer has lost so far.
     private let onDrops: (Int) -> Void
 
-    init(media: UnsafeMutablePointer<GstRTSPMedia>, sources: [RoomBridge.Element?], onDrops: @escaping (Int) -> Void = { _ in }) {
-        self.media = media
+    /// Bytes handed to this viewer's appsrcs.
+    private(set) var bytesSent = 0
+
+    init(kind: Kind, sources: [RoomBridge.Element?], onDrops: @escaping (Int) -> Void = { _ in }) {
+        self.kind = kind
         self.sources = sources
         self.onDrops = onDrops
         backlog = Array(repeating: [], count: sources.count)
@@ -122,7 +129,12 @@ final class PlayMedia {
     /// Takes the reference.
     private func push(_ buffer: Buffer, track: Int) {
         guard let source = sources[track] else { return Self.unref(buffer) }
-        if !bounds[track].push(buffer, into: source) && reporter.isDue() { onDrops(dropped) }
+        let size = Int(gst_buffer_get_size(buffer))
+        if bounds[track].push(buffer, into: source) {
+            bytesSent += size
+        } else if reporter.isDue() {
+            onDrops(dropped)
+        }
     }
 
     /// A carried buffer's clock time: decode time when known, else presentation time.

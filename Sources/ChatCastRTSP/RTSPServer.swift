@@ -158,6 +158,19 @@ public final class RTSPServer: @unchecked Sendable {
         lock.withLock { Array(rooms.values) }.filter(\.isLive).map { ($0.room, $0.counters.accessUnits, $0.counters.bytes) }
     }
 
+    /// Every room the server knows (live or not yet), for the metrics.
+    public var roomStatistics: [RoomStatistics] {
+        lock.withLock { Array(rooms.values) }.map(\.statistics).sorted { $0.room < $1.room }
+    }
+
+    /// The live room called `room`, if any.
+    func liveRoom(_ room: String) -> RoomBridge? {
+        lock.withLock { rooms["/" + room] }.flatMap { $0.isLive ? $0 : nil }
+    }
+
+    /// When each live room went live.
+    public func liveSince(_ room: String) -> Date? { liveRoom(room)?.liveSince }
+
     /// Bytes of video received from publishers since the start (all rooms).
     public var bytesReceived: Int { lock.withLock { Array(rooms.values) }.reduce(0) { $0 + $1.counters.bytes } }
 

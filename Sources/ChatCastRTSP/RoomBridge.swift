@@ -1,6 +1,7 @@
 import CGStreamer
 import CGstRTSPGlue
 import CGstRTSPServer
+import ChatCastSEI
 import Foundation
 
 /// One room's published stream carried, in process, from its RECORD media to its viewers'
@@ -45,8 +46,15 @@ final class RoomBridge: @unchecked Sendable {
     private var medias: [PlayMedia] = []
     private var recorder: RoomRecorder?
     private var live = false
+    private var wentLive: Date?
     private(set) var accessUnits = 0
     private(set) var bytes = 0
+    /// Payload bytes handed to viewers that have gone (those still watching count their own).
+    private var bytesSentByGone = 0
+    /// The publisher's frame and bit rates over the last seconds.
+    private var rates = RateWindow()
+    /// ChatCast envelopes seen in the video, and what readers of them would drop.
+    private var seiCounts = SEICounts()
 
     init(path: String) {
         self.path = path
@@ -57,10 +65,25 @@ final class RoomBridge: @unchecked Sendable {
     /// True from the publisher's first key frame until its media is gone.
     var isLive: Bool { lock.withLock { live } }
 
+    /// When the room last went live (nil while it is not).
+    var liveSince: Date? { lock.withLock { live ? wentLive : nil } }
+
     /// True while a publisher's RECORD media feeds this room.
     var hasPublisher: Bool { lock.withLock { recordMedia != nil } }
 
     var counters: (accessUnits: Int, bytes: Int) { lock.withLock { (accessUnits, bytes) } }
+
+    /// What the metrics show of this room.
+    var statistics: RoomStatistics {
+        lock.withLock {
+            let now = DispatchTime.now().uptimeNanoseconds
+            return RoomStatistics(room: room, live: live, rtspViewers: medias.filter { $0.kind == .rtsp }.count,
+                                  webrtcViewers: medias.filter { $0.kind == .webrtc }.count,
+                                  framesReceived: accessUnits, bytesReceived: bytes,
+                                  bytesSent: bytesSentByGone + medias.reduce(0) { $0 + $1.bytesSent },
+                                  frameRate: rates.frameRate(now: now), bitRate: rates.bitRate(now: now), sei: seiCounts)
+        }
+    }
 
     /// The tracks the next RECORD media is built for (set at ANNOUNCE).
     var trackPlan: TrackPlan? {
@@ -176,12 +199,15 @@ final class RoomBridge: @unchecked Sendable {
             let videoTrack = plan?.videoTrack
             if !live && (videoTrack == nil || (track == videoTrack && isKey)) {
                 live = true
+                wentLive = Date()
                 becameLive = true
             }
             if track == videoTrack {
                 accessUnits += 1
+                if let codec = plan?.codecs[track] { seiCounts.count(buffer, codec: codec == .h265 ? .h265 : .h264) }
             }
             bytes += size
+            rates.add(bytes: size, frames: track == videoTrack ? 1 : 0, now: DispatchTime.now().uptimeNanoseconds)
             // Clock times travel in the offset fields; each PLAY media turns them into its
             // running time as the buffer leaves its appsrc (`PlayGate`).
             let recordBase = gst_element_get_base_time(recordSinks[track])
@@ -369,12 +395,48 @@ final class RoomBridge: @unchecked Sendable {
     func attachPlay(_ media: UnsafeMutablePointer<GstRTSPMedia>) {
         guard let bin = gst_rtsp_media_get_element(media) else { return }
         defer { gst_object_unref(bin) }
+        guard let parent = gst_object_get_parent(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstObject.self)) else { return }
+        defer { gst_object_unref(parent) }
+        let playMedia = attachViewer(kind: .rtsp, bin: bin, pipeline: UnsafeMutableRawPointer(parent).assumingMemoryBound(to: GstElement.self))
+        let detach = PlayDetach(bridge: self, media: playMedia)
+        g_object_weak_ref(UnsafeMutableRawPointer(media).assumingMemoryBound(to: GObject.self), { data, _ in
+            Unmanaged<PlayDetach>.fromOpaque(data!).takeRetainedValue().mediaGone()
+        }, Unmanaged.passRetained(detach).toOpaque())
+    }
+
+    /// A browser's pipeline (appsrcs `srcN` in `pipeline`) is connected: feed it, from the
+    /// cached GOP, until `detach`.
+    func attachWebRTC(pipeline: Element) -> PlayMedia {
+        attachViewer(kind: .webrtc, bin: pipeline, pipeline: nil)
+    }
+
+    func detach(_ media: PlayMedia) { forget(media) }
+
+    /// The caps of `track` as the publisher sent it (a new reference), once known.
+    func caps(track: Int) -> UnsafeMutablePointer<GstCaps>? {
+        lock.withLock {
+            guard track < caps.count, let known = caps[track] else { return nil }
+            return gst_mini_object_ref(UnsafeMutableRawPointer(known).assumingMemoryBound(to: GstMiniObject.self))?
+                .withMemoryRebound(to: GstCaps.self, capacity: 1) { $0 }
+        }
+    }
+
+    /// A copy of the room's latest key frame (times still in the offset fields), if kept.
+    func latestKeyFrame() -> UnsafeMutablePointer<GstBuffer>? {
+        lock.withLock { gop.first.flatMap { gst_buffer_copy($0) } }
+    }
+
+    /// A browser's pipeline keeps the same time origin as PLAY pipelines (set before it runs).
+    func timeViewerPipeline(_ pipeline: Element) { startTimeEarlier(pipeline) }
+
+    /// `pipeline`: timed here (nil when it already was, before it started).
+    private func attachViewer(kind: PlayMedia.Kind, bin: Element, pipeline: Element?) -> PlayMedia {
         let codecs = lock.withLock { plan?.codecs ?? [] }
         let sources: [Element?] = codecs.indices.map {
             gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "src\($0)")
         }
-        startTimeEarlier(bin)
-        let playMedia = PlayMedia(media: media, sources: sources) { [weak self] count in
+        if let pipeline { startTimeEarlier(pipeline) }
+        let playMedia = PlayMedia(kind: kind, sources: sources) { [weak self] count in
             guard let self else { return }
             self.onDrops?(self, "a viewer", count)
         }
@@ -391,19 +453,13 @@ final class RoomBridge: @unchecked Sendable {
             playMedia.start(with: cachedRuns())
             pacing(true)
         }
-        let detach = PlayDetach(bridge: self, media: playMedia)
-        g_object_weak_ref(UnsafeMutableRawPointer(media).assumingMemoryBound(to: GObject.self), { data, _ in
-            Unmanaged<PlayDetach>.fromOpaque(data!).takeRetainedValue().mediaGone()
-        }, Unmanaged.passRetained(detach).toOpaque())
+        return playMedia
     }
 
     /// The PLAY pipeline's time starts `playTimeOrigin` before now and stays there (no new base
     /// time at PLAYING, nor after a pause), so the clock times this bridge carries map to
     /// running times by a plain shift: nothing just captured is early, nothing is negative.
-    private func startTimeEarlier(_ bin: Element) {
-        guard let parent = gst_object_get_parent(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstObject.self)) else { return }
-        defer { gst_object_unref(parent) }
-        let pipeline = UnsafeMutableRawPointer(parent).assumingMemoryBound(to: GstElement.self)
+    private func startTimeEarlier(_ pipeline: Element) {
         let clock = gst_system_clock_obtain()!
         defer { gst_object_unref(clock) }
         pipeline.withMemoryRebound(to: GstPipeline.self, capacity: 1) { gst_pipeline_use_clock($0, clock) }
@@ -413,9 +469,15 @@ final class RoomBridge: @unchecked Sendable {
     }
 
     fileprivate func forget(_ media: PlayMedia) {
-        lock.withLock { medias.removeAll { $0 === media } }
-        media.sources.compactMap { $0 }.forEach { gst_object_unref($0) }
+        let attached = lock.withLock { () -> Bool in
+            guard medias.contains(where: { $0 === media }) else { return false }
+            medias.removeAll { $0 === media }
+            bytesSentByGone += media.bytesSent
+            return true
+        }
+        if attached { media.sources.compactMap { $0 }.forEach { gst_object_unref($0) } }
     }
+
 }
 
 /// One RECORD appsink's track number, for its callback.

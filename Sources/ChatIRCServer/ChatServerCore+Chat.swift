@@ -71,6 +71,7 @@ extension ChatServerCore {
             if client.has("echo-message") { send(message, to: client) }
             return
         }
+        roomMessagesRelayed += 1
         let stored = command == "PRIVMSG"
             ? StoredMessage(msgid: msgid, channel: room.name, time: time, source: client.source, text: text) : nil
         // Everyone else gets it now; the sender's echo waits until it is stored, so an echoed

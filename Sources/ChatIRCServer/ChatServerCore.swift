@@ -58,6 +58,8 @@ public final class ChatServerCore: @unchecked Sendable {
     }
 
     public var connectionCount: Int { clients.count }
+    /// PRIVMSGs and NOTICEs relayed to rooms since the start.
+    public internal(set) var roomMessagesRelayed = 0
 
     /// Starts the timer that times out unregistered and silent clients.
     public func startTimers() {
@@ -77,6 +79,12 @@ public final class ChatServerCore: @unchecked Sendable {
     /// connection's pipeline (after any TLS handler).
     public func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
         try pipeline.addHandler(ByteToMessageHandler(IRCLineDecoder()))
+        try addSessionHandler(to: pipeline)
+    }
+
+    /// For transports that make the lines themselves (IRC over WebSocket): the handler that
+    /// takes `IRCInboundLine`s and writes the server's lines as ByteBuffers.
+    public func addSessionHandler(to pipeline: ChannelPipeline.SynchronousOperations) throws {
         try pipeline.addHandler(IRCSessionHandler(core: self))
     }
 

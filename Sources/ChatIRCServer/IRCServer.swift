@@ -24,6 +24,10 @@ public final class IRCServer: @unchecked Sendable {
         core = ChatServerCore(config: config, store: store, eventLoop: group.next())
     }
 
+    /// The loop every chat connection lives on: a transport of another kind (WebSocket)
+    /// serves from it too, so its clients share the core's loop.
+    public var eventLoopGroup: EventLoopGroup { group }
+
     /// The port actually bound (useful with port 0).
     public var port: Int { channel?.localAddress?.port ?? 0 }
 

@@ -12,9 +12,19 @@ final class IRCSessionHandler: ChannelInboundHandler {
     init(core: ChatServerCore) { self.core = core }
 
     func channelActive(context: ChannelHandlerContext) {
+        connect(context)
+        context.fireChannelActive()
+    }
+
+    /// A WebSocket connection is already active when its upgrade adds this handler.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { connect(context) }
+    }
+
+    private func connect(_ context: ChannelHandlerContext) {
+        guard client == nil else { return }
         let host = context.channel.remoteAddress?.ipAddress ?? "unknown"
         client = core.connected(context.channel, host: host)
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,8 +1,14 @@
 import ChatIRC
 import Foundation
 
-/// The "Play Video" answer: a room's topic is its stream's RTSP URL while it is live.
+/// The "Play Video" answer: a room's topic holds its stream's RTSP URL while it is live
+/// (then, when browsers are served, its page: `rtsp://HOST:8554/ROOM http://HOST:8080/ROOM`).
 enum RoomTopic {
+    /// The first rtsp:// or rtsps:// word of a topic.
+    static func streamURL(inTopic topic: String) -> String? {
+        topic.split(whereSeparator: \.isWhitespace).map(String.init).first { $0.hasPrefix("rtsp://") || $0.hasPrefix("rtsps://") }
+    }
+
     enum Failure: Error, CustomStringConvertible {
         case badAddress(String)
         case unreachable(String, reason: String)
@@ -28,8 +34,8 @@ enum RoomTopic {
         let state = State()
         let client = IRCClient(options: .init(server: address, nick: nick, rooms: [room])) { event in
             switch event {
-            case let .topic(_, text) where text.hasPrefix("rtsp://") || text.hasPrefix("rtsps://"):
-                state.found(text)
+            case let .topic(_, text) where streamURL(inTopic: text) != nil:
+                state.found(streamURL(inTopic: text)!)
                 changed.signal()
             case .connected:
                 state.connected()

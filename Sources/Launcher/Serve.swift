@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatCastHTTP
 import ChatCastPresets
 import ChatCastRTSP
 import ChatIRCServer
@@ -29,6 +30,19 @@ struct Serve: ParsableCommand {
 
     @Option(name: .customLong("irc-port"), help: "IRC port; 0 picks a free one (default: 6667).")
     var ircPort: Int?
+
+    @Option(name: .customLong("http-port"),
+            help: "HTTP port of the browser viewer (/ROOM), WHEP, /metrics and IRC over WebSocket (/irc); 0 picks a free one (default: 8080, skipped with a warning when busy).")
+    var httpPort: Int?
+
+    @Option(name: .customLong("web-dir"), help: "The viewer's files (default: the installed ones).")
+    var webDir: String?
+
+    @Option(help: "STUN server for browsers on other networks, stun://HOST:PORT (loopback and LAN need none).")
+    var stun: String?
+
+    @Option(help: "TURN server for browsers behind strict NATs, turn://USER:PASSWORD@HOST:PORT (repeatable).")
+    var turn: [String] = []
 
     @Option(name: .customLong("data-dir"), help: "Where room history is kept (default: $XDG_DATA_HOME/chatcast or ~/.local/share/chatcast).")
     var dataDir: String?
@@ -113,29 +127,57 @@ struct Serve: ParsableCommand {
                                       presetDirectory: location.directory,
                                       chatServer: "\(settings.tlsCert == nil ? "irc" : "ircs")://\(settings.loopbackHost):\(server.port)",
                                       chatPassword: settings.ircPassword)
+        let web = WebLink()
         let video: RTSPServer
         do {
-            video = try startVideo(settings, chat: server, detectors: detectors, mounts: mountLaunches)
+            video = try startVideo(settings, chat: server, detectors: detectors, mounts: mountLaunches, web: web)
         } catch {
             Terminal.error("\(error)")
             try? server.stop()
             throw ExitCode.failure
         }
+        var viewerSettings = WebRTCViewers.Settings()
+        viewerSettings.maxViewers = settings.maxViewers
+        viewerSettings.stunServer = settings.stunServer
+        viewerSettings.turnServers = settings.turnServers
+        let viewers = WebRTCViewers(server: video, settings: viewerSettings)
+        viewers.onKeyFrameWanted = { room in server.execute { $0.requestKeyFrame(room: room) } }
+        let webServer: WebServer?
+        do {
+            webServer = try startWeb(settings, backend: ServeWeb(video: video, viewers: viewers, chat: server))
+        } catch {
+            Terminal.error("\(error)")
+            video.stop()
+            try? server.stop()
+            throw ExitCode.failure
+        }
+        if let webServer {
+            web.set(scheme: webServer.scheme, port: webServer.port)
+            for (mount, _) in mountLaunches {
+                let url = video.url(forPath: mount.path)
+                _ = try? server.onLoop { $0.setTopic(room: mount.room, to: web.topic(room: mount.room, streamURL: url)) }
+            }
+        }
         detectors.start(rtspBase: "rtsp://\(settings.loopbackHost):\(video.port)")
         Terminal.say("chat on \(settings.tlsCert == nil ? "irc" : "ircs")://\(settings.bind):\(server.port) (history in \(settings.dataDir))")
         Terminal.say("video on \(video.scheme)://\(settings.bind):\(video.port)/ROOM (publishers RECORD, viewers PLAY"
             + (settings.publishPassword == nil ? "; anyone may publish: set --publish-password" : "; RECORD needs --publish-user/--publish-password") + ")")
+        if let webServer {
+            Terminal.say("browsers on \(webServer.scheme)://\(settings.bind):\(webServer.port)/ROOM (WHEP at /ROOM/whep, chat at /irc, metrics at /metrics)")
+        }
         let rates = RateMeter()
-        let status = StatusLine { [video, server] in
+        let status = StatusLine { [video, server, viewers] in
             let rooms = video.liveRooms
             let kbps = rates.perSecond(total: video.bytesReceived) * 8 / 1000
             let chatters = (try? server.onLoop { $0.connectionCount }) ?? 0
-            return "live rooms \(rooms.count) · sessions \(video.sessionCount) · in \(Int(kbps)) kbit/s · chat clients \(chatters)"
+            return "live rooms \(rooms.count) · sessions \(video.sessionCount) · browsers \(viewers.count) · in \(Int(kbps)) kbit/s · chat clients \(chatters)"
         }
         let signal = StopSignal.wait()
         status.stop()
         Terminal.say("stopping (\(signal))")
         detectors.stop()
+        webServer?.stop()
+        viewers.stop()
         video.stop()
         try server.stop()
     }
@@ -154,8 +196,31 @@ struct Serve: ParsableCommand {
         }
     }
 
+    /// The web server on the chat server's loop; nil (with a warning) when the default port
+    /// is busy, an error when the port was asked for.
+    private func startWeb(_ settings: ServeSettings, backend: ServeWeb) throws -> WebServer? {
+        var files = StaticFiles()
+        do { files = try StaticFiles(directory: settings.webDir) } catch {
+            Terminal.warn("\(error): the viewer page is not served (set --web-dir)")
+        }
+        var web = WebServer.Settings()
+        web.host = settings.bind
+        web.port = settings.httpPort
+        web.tlsCertificate = settings.tlsCert
+        web.tlsKey = settings.tlsKey
+        web.maxConnections = settings.maxConnections
+        let server = WebServer(settings: web, routes: WebRoutes(files: files, backend: backend), group: backend.chat.eventLoopGroup)
+        do { try server.start() } catch {
+            let line = "cannot listen on \(settings.bind):\(settings.httpPort) for HTTP: \(error)"
+            if settings.httpPortChosen { throw WebListenFailure(description: line) }
+            Terminal.warn(line + "; browsers are not served (set --http-port)")
+            return nil
+        }
+        return server
+    }
+
     private func startVideo(_ settings: ServeSettings, chat: IRCServer, detectors: RoomDetectors,
-                            mounts: [(ServeConfig.Mount, String)]) throws -> RTSPServer {
+                            mounts: [(ServeConfig.Mount, String)], web: WebLink) throws -> RTSPServer {
         var rtsp = RTSPServer.Settings()
         rtsp.address = settings.bind
         rtsp.port = settings.rtspPort
@@ -177,7 +242,7 @@ struct Serve: ParsableCommand {
         video.onRoomLive = { room, url in
             let recorded = recordDir != nil && (recordedRooms?.contains(room) ?? true)
             Terminal.say("#\(room) is live at \(url)" + (recorded ? " (recording to \(recordDir!))" : ""))
-            _ = try? chat.onLoop { $0.setTopic(room: room, to: url) }
+            _ = try? chat.onLoop { $0.setTopic(room: room, to: web.topic(room: room, streamURL: url)) }
             detectors.roomLive(room)
         }
         video.onRoomEnded = { room in
@@ -190,7 +255,7 @@ struct Serve: ParsableCommand {
         try video.start()
         for (mount, _) in mounts {
             let url = video.url(forPath: mount.path)
-            _ = try? chat.onLoop { $0.setTopic(room: mount.room, to: url) }
+            _ = try? chat.onLoop { $0.setTopic(room: mount.room, to: web.topic(room: mount.room, streamURL: url)) }
             Terminal.say("#\(mount.room) is served at \(url) (publish-\(mount.preset) preset)")
         }
         return video
@@ -209,4 +274,22 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
     }
+}
+
+/// Where the web server listens, once it does: a live room's topic is its stream URL and,
+/// when browsers are served, its page (`rtsp://HOST:8554/ROOM http://HOST:8080/ROOM`).
+final class WebLink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var address: (scheme: String, port: Int)?
+
+    func set(scheme: String, port: Int) { lock.withLock { address = (scheme, port) } }
+
+    func topic(room: String, streamURL: String) -> String {
+        guard let address = lock.withLock({ address }) else { return streamURL }
+        return streamURL + " " + ServeWeb.pageURL(room: room, streamURL: streamURL, scheme: address.scheme, port: address.port)
+    }
+}
+
+struct WebListenFailure: Error, CustomStringConvertible {
+    let description: String
 }

@@ -8,6 +8,13 @@ struct ServeSettings {
     var bind = "127.0.0.1"
     var rtspPort = 8554
     var ircPort = 6667
+    /// The web viewer, WHEP, /metrics and IRC over WebSocket.
+    var httpPort = 8080
+    /// Whether the port was asked for (then a busy port is an error, not a warning).
+    var httpPortChosen = false
+    var webDir = ServeSettings.defaultWebDir()
+    var stunServer: String?
+    var turnServers: [String] = []
     var dataDir = ServeSettings.defaultDataDir()
     var ircPassword: String?
     var publishUser = "publisher"
@@ -48,6 +55,17 @@ struct ServeSettings {
         bind = text(flags.bind, "bind") ?? bind
         rtspPort = try number(flags.rtspPort, "rtsp-port", 0...65535) ?? rtspPort
         ircPort = try number(flags.ircPort, "irc-port", 0...65535) ?? ircPort
+        if let port = try number(flags.httpPort, "http-port", 0...65535) {
+            httpPort = port
+            httpPortChosen = true
+        }
+        webDir = text(flags.webDir, "web-dir") ?? webDir
+        stunServer = text(flags.stun, "stun")
+        if let stunServer, !stunServer.hasPrefix("stun://") { throw ValidationError("stun must be a stun://HOST:PORT address, not \(stunServer)") }
+        turnServers = flags.turn.isEmpty ? (from["turn"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []) : flags.turn
+        for turn in turnServers where !(turn.hasPrefix("turn://") || turn.hasPrefix("turns://")) {
+            throw ValidationError("turn must be a turn(s)://USER:PASSWORD@HOST:PORT address, not \(turn)")
+        }
         dataDir = text(flags.dataDir, "data-dir") ?? dataDir
         ircPassword = secret(flags.ircPassword, .irc, "irc-password")
         publishUser = text(flags.publishUser, "publish-user") ?? publishUser
@@ -97,6 +115,19 @@ struct ServeSettings {
         guard gethostname(&buffer, buffer.count) == 0 else { return "chatcast.local" }
         let name = String(cString: buffer)
         return name.isEmpty ? "chatcast.local" : name
+    }
+
+    /// The viewer's files: $CHATCAST_WEB, ./web, beside an installed binary, beside a built
+    /// one, then /usr/share (as presets are found).
+    static func defaultWebDir() -> String {
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["CHATCAST_WEB"], !env.isEmpty { candidates.append(env) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/web")
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../share/chatcast/web").standardized.path)
+        candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../../../web").standardized.path)
+        candidates.append("/usr/share/chatcast/web")
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/viewer.html") } ?? candidates[0]
     }
 
     static func defaultDataDir() -> String {
