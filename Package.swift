@@ -92,9 +92,15 @@ let package = Package(
         .testTarget(name: "ChatCastSEITests", dependencies: ["ChatCastSEI", "ChatCastJSON", "YoloCore"]),
         .testTarget(name: "YoloCoreTests", dependencies: ["YoloCore"]),
         .testTarget(name: "ChatIRCTests", dependencies: [
-            "ChatIRC", "ChatIRCServer", "ChatCastSEI",
+            "ChatIRC", "ChatIRCServer", "ChatCastSEI", "ChatCastHTTP",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "WebTests", dependencies: [
+            "ChatCastHTTP", "ChatIRC",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
         ]),
         // Real IRC software and `chatcast` processes on loopback.
         .target(name: "ProcessSupport", path: "Tests/ProcessSupport"),

@@ -694,7 +694,8 @@
         setIrcStatus('closed', 'chat server closed the connection: ' + (p[0] || ''), true);
         break;
       default:
-        if (/^[45]\d\d$/.test(m.command)) error('IRC ' + m.command + ' ' + p.slice(1).join(' '));
+        // 422 (no MOTD) is a normal part of registration, not an error.
+        if (/^[45]\d\d$/.test(m.command) && m.command !== '422') error('IRC ' + m.command + ' ' + p.slice(1).join(' '));
     }
   }
 

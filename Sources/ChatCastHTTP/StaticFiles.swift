@@ -8,6 +8,10 @@ public struct StaticFiles: Sendable {
     public struct File: Sendable {
         public var bytes: ByteBuffer
         public var contentType: String
+        public init(bytes: ByteBuffer, contentType: String) {
+            self.bytes = bytes
+            self.contentType = contentType
+        }
     }
 
     public static let maxFiles = 64

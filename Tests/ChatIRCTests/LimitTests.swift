@@ -4,7 +4,10 @@ import NIOCore
 import XCTest
 
 /// Every input a network can send, answered as specified, and the server stays up.
-final class LimitTests: XCTestCase {
+class LimitTests: XCTestCase {
+    /// Every test here runs again over WebSocket (`WebSocketLimitTests`).
+    var transport: EmbeddedServer.Transport { .tcp }
+
     func roomOfTwo(_ server: EmbeddedServer) throws -> (Client, Client) {
         let a = try server.register("sender"), b = try server.register("reader")
         a.send("JOIN #lobby")
@@ -15,7 +18,7 @@ final class LimitTests: XCTestCase {
     }
 
     func testOverlongLinesAndTextAreRefusedAndTheConnectionCarriesOn() throws {
-        let server = EmbeddedServer()
+        let server = EmbeddedServer(transport: transport)
         let (a, b) = try roomOfTwo(server)
         a.send("PRIVMSG #lobby :" + String(repeating: "x", count: 10_000))
         XCTAssertEqual(a.read().commands(), ["417"])
@@ -32,7 +35,7 @@ final class LimitTests: XCTestCase {
     }
 
     func testTextOverFiveHundredCharactersIsNotDelivered() throws {
-        let server = EmbeddedServer()
+        let server = EmbeddedServer(transport: transport)
         let (a, b) = try roomOfTwo(server)
         // With a 512-byte line, 501 characters never fit: the line limit answers first.
         a.send("PRIVMSG #lobby :" + String(repeating: "w", count: 501))
@@ -41,7 +44,7 @@ final class LimitTests: XCTestCase {
     }
 
     func testInvalidUTF8BinaryJunkNULAndMissingParameters() throws {
-        let server = EmbeddedServer()
+        let server = EmbeddedServer(transport: transport)
         let (a, b) = try roomOfTwo(server)
         a.sendRaw(Array("PRIVMSG #lobby :caf".utf8) + [0xE9] + Array("\r\n".utf8))
         XCTAssertEqual(a.read().first?.parameters, ["*", "INVALID_UTF8", "Message rejected: not UTF-8"])
@@ -58,7 +61,7 @@ final class LimitTests: XCTestCase {
     }
 
     func testFloodGetsNoticesThenADisconnect() throws {
-        let server = EmbeddedServer { $0.rateBurst = 5; $0.ratePeriod = .seconds(10); $0.floodDisconnectAfter = 3 }
+        let server = EmbeddedServer(transport: transport) { $0.rateBurst = 5; $0.ratePeriod = .seconds(10); $0.floodDisconnectAfter = 3 }
         let (a, b) = try roomOfTwo(server)
         for i in 1...5 { a.send("PRIVMSG #lobby :\(i)") }
         XCTAssertEqual(b.read().filter { $0.command == "PRIVMSG" }.count, 5, "the burst is delivered")
@@ -75,7 +78,7 @@ final class LimitTests: XCTestCase {
     }
 
     func testAClientThatStopsReadingIsDroppedAndOthersCarryOn() throws {
-        let server = EmbeddedServer()
+        let server = EmbeddedServer(transport: transport)
         let (a, b) = try roomOfTwo(server)
         let slow = try server.register("slow")
         slow.send("JOIN #lobby")
@@ -101,7 +104,7 @@ final class LimitTests: XCTestCase {
     }
 
     func testUnregisteredAndSilentClientsTimeOut() throws {
-        let server = EmbeddedServer { $0.registrationTimeout = .seconds(10); $0.pingInterval = .seconds(20); $0.pingTimeout = .seconds(10) }
+        let server = EmbeddedServer(transport: transport) { $0.registrationTimeout = .seconds(10); $0.pingInterval = .seconds(20); $0.pingTimeout = .seconds(10) }
         let lurker = try server.connect()
         let quiet = try server.register("quiet")
         let chatty = try server.register("chatty")
@@ -118,7 +121,7 @@ final class LimitTests: XCTestCase {
     }
 
     func testConnectionCap() throws {
-        let server = EmbeddedServer { $0.maxConnections = 2 }
+        let server = EmbeddedServer(transport: transport) { $0.maxConnections = 2 }
         _ = try server.connect()
         _ = try server.connect()
         let third = try server.connect()
@@ -126,4 +129,19 @@ final class LimitTests: XCTestCase {
         XCTAssertFalse(third.isOpen)
         XCTAssertEqual(server.core.connectionCount, 2)
     }
+}
+
+/// IRC over WebSocket obeys every limit of IRC over TCP: the same tests, through
+/// `WebSocketIRCFrames` in front of the same core.
+final class WebSocketLimitTests: LimitTests {
+    override var transport: EmbeddedServer.Transport { .webSocket }
+
+    // Spelled out: test discovery on Linux finds only the methods a class declares.
+    override func testOverlongLinesAndTextAreRefusedAndTheConnectionCarriesOn() throws { try super.testOverlongLinesAndTextAreRefusedAndTheConnectionCarriesOn() }
+    override func testTextOverFiveHundredCharactersIsNotDelivered() throws { try super.testTextOverFiveHundredCharactersIsNotDelivered() }
+    override func testInvalidUTF8BinaryJunkNULAndMissingParameters() throws { try super.testInvalidUTF8BinaryJunkNULAndMissingParameters() }
+    override func testFloodGetsNoticesThenADisconnect() throws { try super.testFloodGetsNoticesThenADisconnect() }
+    override func testAClientThatStopsReadingIsDroppedAndOthersCarryOn() throws { try super.testAClientThatStopsReadingIsDroppedAndOthersCarryOn() }
+    override func testUnregisteredAndSilentClientsTimeOut() throws { try super.testUnregisteredAndSilentClientsTimeOut() }
+    override func testConnectionCap() throws { try super.testConnectionCap() }
 }

@@ -72,15 +72,16 @@ final class Background {
 final class VideoServer {
     let rtspPort = freePort()
     let ircPort = freePort()
+    let httpPort = freePort()
     let dataDir = NSTemporaryDirectory() + "chatcast-serve-\(UUID().uuidString)"
     let background: Background
 
     init(extra: [String] = [], environment: [String: String] = [:]) throws {
         let serve = chatcastProcess(["serve", "--rtsp-port", String(rtspPort), "--irc-port", String(ircPort),
-                                     "--data-dir", dataDir] + extra)
+                                     "--http-port", String(httpPort), "--data-dir", dataDir] + extra)
         serve.environment?.merge(environment) { _, new in new }
         background = try Background(serve, name: "serve")
-        guard waitForPort(ircPort), waitForPort(rtspPort) else {
+        guard waitForPort(ircPort), waitForPort(rtspPort), waitForPort(httpPort) else {
             throw SetupFailure("chatcast serve did not listen: \(background.stderr)")
         }
     }
@@ -91,6 +92,7 @@ final class VideoServer {
     }
 
     var irc: String { "irc://127.0.0.1:\(ircPort)" }
+    var web: String { "http://127.0.0.1:\(httpPort)" }
     func url(_ room: String) -> String { "rtsp://127.0.0.1:\(rtspPort)/\(room)" }
     var log: String { background.stderr }
 
