@@ -16,13 +16,6 @@ final class BrowserViewerTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
-    private func python(_ arguments: [String]) -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = arguments
-        return process
-    }
-
     private func json(_ text: String) throws -> [String: Any] {
         try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
     }
@@ -125,13 +118,6 @@ final class BrowserViewerTests: XCTestCase {
 /// What else reaches the page: a publisher such as ffmpeg with libx264's defaults (B-frames)
 /// and AAC sound (sent on as Opus), and the page's SEI reader on real access units.
 final class BrowserInputsTests: XCTestCase {
-    private func python(_ arguments: [String]) -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = arguments
-        return process
-    }
-
     func testAnFFmpegPublisherWithBFramesAndSoundPlaysInThePage() throws {
         let server = try VideoServer()
         let ffmpeg = Process()
@@ -156,4 +142,12 @@ final class BrowserInputsTests: XCTestCase {
         let run = try runToEnd(python([Paths.repo.appendingPathComponent("Tests/fixtures/browser.py").path, "selftest"]), timeout: 90)
         XCTAssertEqual(run.status, 0, "the page's SEI reader in Chromium: \(run.stdout.suffix(2000)) \(run.stderr.suffix(1000))")
     }
+}
+
+/// Debian's python3 running `arguments`, not started.
+private func python(_ arguments: [String]) -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = arguments
+    return process
 }
