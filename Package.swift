@@ -39,7 +39,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0"), .linkedLibrary("gstsdp-1.0"), .linkedLibrary("gstrtp-1.0")]),
         // webrtcbin's promise-carrying action signals, for the browser viewers (WHEP).
         .target(name: "CGstWebRTCGlue", dependencies: ["CGStreamer"],
-                linkerSettings: [.linkedLibrary("gstwebrtc-1.0"), .linkedLibrary("gstsdp-1.0")]),
+                linkerSettings: [.linkedLibrary("gstwebrtc-1.0"), .linkedLibrary("gstsdp-1.0"), .linkedLibrary("gstrtp-1.0")]),
         .target(
             name: "CTorch",
             cxxSettings: [.unsafeFlags(["-I\(torchInclude)", "-O2", "-Wno-deprecated-declarations"])],

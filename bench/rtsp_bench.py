@@ -289,6 +289,13 @@ def viewer_loss(log, t0, t1):
 def client_window(spec):
     """One load client process: its viewers' frames over the shared window, and this
     process's own CPU over the same window (is the client what limits the count?)."""
+    return measured_window(spec, lambda end: run_viewers(spec["port"], spec["path"], spec["viewers"], end))
+
+
+def measured_window(spec, run):
+    """`run(end)` starts a load process's viewers and returns them once `end` has passed
+    (each with `frames` and `error`, None unless it failed); their loss over the window
+    [start_at, start_at + seconds] and this process's CPU over it."""
     marks = {}
 
     def mark(name):
@@ -300,11 +307,11 @@ def client_window(spec):
               threading.Timer(max(0.0, end - time.time()), mark, ["end"])]
     for t in timers:
         t.start()
-    viewers = run_viewers(spec["port"], spec["path"], spec["viewers"], end + 0.05)
+    viewers = run(end + 0.05)
     for t in timers:
         t.join()
     (cpu0, t0), (cpu1, t1) = marks["start"], marks["end"]
-    failed = [v for v in viewers if v.state == "failed"]
+    failed = [v for v in viewers if v.error]
     return {"viewers": [viewer_loss(v.frames, t0, t1) for v in viewers], "window_s": t1 - t0, "cpu_s": cpu1 - cpu0,
             "playing_at_start": sum(1 for v in viewers if v.frames and v.frames[0][0] < t0), "failed": len(failed),
             "errors": sorted({v.error for v in failed})[:3]}

@@ -18,6 +18,8 @@ packages=(
   mpv
   # WebRTC for browsers (webrtcbin's ICE) and the browser the viewer page is tested in
   gstreamer1.0-nice chromium
+  # a third-party HTTP client for the web tests
+  curl
   # make install / make deb: relocatable run paths
   patchelf
   # a virtual display for the viewer-window test

@@ -18,7 +18,8 @@ Section: video
 Priority: optional
 Depends: libgstreamer1.0-0, libgstreamer-plugins-base1.0-0, libgstreamer-plugins-bad1.0-0, libgstrtspserver-1.0-0,
  gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-bad, gstreamer1.0-plugins-ugly,
- gstreamer1.0-libav, gstreamer1.0-x, gstreamer1.0-alsa, libtorch1.13, libpango-1.0-0, libpangocairo-1.0-0, libcairo2, libsqlite3-0
+ gstreamer1.0-libav, gstreamer1.0-x, gstreamer1.0-alsa, gstreamer1.0-nice, libtorch1.13, libpango-1.0-0, libpangocairo-1.0-0, libcairo2,
+ libsqlite3-0
 Description: live video with chat and object detection
  chatcast serves, publishes and plays rooms: RTSP video with the room's IRC chat and
  the detections of a TorchScript model carried inside the H.264 stream as SEI.

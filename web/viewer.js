@@ -78,6 +78,7 @@
 
   // ---- frames and envelopes ----
   var frames = new Map();   // rtpTimestamp -> {envelope, receivedAt, key}
+  var dcStats = SEI.newStats();  // what the data channel's envelopes lost to the checks
 
   function rememberFrame(m) {
     if (typeof m.rtpTimestamp !== 'number') return;
@@ -318,6 +319,7 @@
         sentAt: sentAt,
         objects: env && env.det ? env.det.objects.length : 0,
         chat: env ? env.chat.length : 0,
+        chatTexts: env ? env.chat.slice(0, 8).map(function (c) { return String(c.text).slice(0, 64); }) : [],
       });
       if (S.frameLog.length > FRAME_LOG_MAX) S.frameLog.shift();
       if (sentAt !== null) {
@@ -411,7 +413,13 @@
     var vt = p.addTransceiver('video', { direction: 'recvonly' });
     var at = p.addTransceiver('audio', { direction: 'recvonly' });
     preferH264(vt);
-    try { attachTransform(vt.receiver, 'video'); attachTransform(at.receiver, 'audio'); } catch (e) {
+    // ?sei=datachannel: the server's data channel even where the frames could be read here
+    // (browsers without encoded transforms get it anyway).
+    var forceChannel = /[?&]sei=datachannel\b/.test(location.search);
+    try {
+      if (forceChannel) S.seiMode = 'none';
+      else { attachTransform(vt.receiver, 'video'); attachTransform(at.receiver, 'audio'); }
+    } catch (e) {
       error('SEI transform: ' + e.message);
       S.seiMode = 'none';
     }
@@ -419,7 +427,13 @@
       // no encoded-frame access: ask for the server's data channel instead (if it has one)
       var dc = p.createDataChannel('chatcast-sei');
       dc.onmessage = function (ev) {
-        try { var m = JSON.parse(ev.data); if (m && typeof m.rtpTimestamp === 'number') rememberFrame(m); } catch (e) { /* skip */ }
+        try {
+          var m = JSON.parse(ev.data);
+          if (!m || typeof m.rtpTimestamp !== 'number') return;
+          // the server sends the envelope as it was in the stream: judged like one read here
+          rememberFrame({ rtpTimestamp: m.rtpTimestamp >>> 0, envelope: SEI.cleanEnvelope(m.envelope, dcStats) });
+          S.seiMode = 'data-channel';
+        } catch (e) { /* skip */ }
       };
     }
     var stream = new MediaStream();

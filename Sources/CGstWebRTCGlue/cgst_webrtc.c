@@ -1,6 +1,7 @@
 #include "CGstWebRTCGlue.h"
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
+#include <gst/rtp/rtp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,4 +153,20 @@ void cgst_pad_prime(GstPad *sinkpad, GstCaps *caps) {
   GstSegment segment;
   gst_segment_init(&segment, GST_FORMAT_TIME);
   gst_pad_send_event(sinkpad, gst_event_new_segment(&segment));
+}
+
+gboolean cgst_webrtc_data_channel_send(gpointer channel, const gchar *text) {
+  GstWebRTCDataChannelState state;
+  g_object_get(channel, "ready-state", &state, NULL);
+  if (state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN) return FALSE;
+  g_signal_emit_by_name(channel, "send-string", text);
+  return TRUE;
+}
+
+gboolean cgst_rtp_timestamp(GstBuffer *buffer, guint32 *timestamp) {
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return FALSE;
+  *timestamp = gst_rtp_buffer_get_timestamp(&rtp);
+  gst_rtp_buffer_unmap(&rtp);
+  return TRUE;
 }

@@ -30,6 +30,8 @@ final class WebRTCViewer: @unchecked Sendable {
     private var ended = false
     private var lastKeyRequest: UInt64 = 0
     private var selfReference: Unmanaged<WebRTCViewer>?
+    /// The envelopes' way to a browser that opened a data channel (kept for the pipeline's life).
+    private let envelopes = WebRTCEnvelopeChannel()
 
     init(id: String, bridge: RoomBridge, queue: DispatchQueue) {
         self.id = id
@@ -84,7 +86,13 @@ final class WebRTCViewer: @unchecked Sendable {
         if let audioSection, tracks.audio != nil {
             try link(bin, payloader: tracks.audio, to: webrtc, section: audioSection)
         }
-        if let track = tracks.video { watchKeyFrameRequests(bin, source: track) }
+        if let track = tracks.video {
+            watchKeyFrameRequests(bin, source: track)
+            if kindList.contains(UInt8(ascii: "d")), let pay = gst_bin_get_by_name(bin, "pay\(track)") {
+                envelopes.attach(webrtc: webrtc, payloader: pay)
+                gst_object_unref(pay)
+            }
+        }
         guard gst_element_set_state(built, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             throw Failure.cannotBuild("the pipeline does not start")
         }
@@ -146,18 +154,18 @@ final class WebRTCViewer: @unchecked Sendable {
 
     /// Ends the session (idempotent); on `queue`.
     func end() {
-        let (built, fed, wasEnded) = lock.withLock { () -> (Element?, PlayMedia?, Bool) in
-            defer { ended = true; pipeline = nil; media = nil }
-            return (pipeline, media, ended)
+        let (built, fed, reference, wasEnded) = lock.withLock { () -> (Element?, PlayMedia?, Unmanaged<WebRTCViewer>?, Bool) in
+            defer { ended = true; pipeline = nil; media = nil; selfReference = nil }
+            return (pipeline, media, selfReference, ended)
         }
+        guard !wasEnded else { return }
         if let fed { bridge.detach(fed) }
         if let built {
             gst_element_set_state(built, GST_STATE_NULL)
             gst_object_unref(built)
         }
-        selfReference?.release()
-        selfReference = nil
-        if !wasEnded { onEnded?(self) }
+        onEnded?(self)
+        reference?.release()
     }
 
     private func link(_ bin: UnsafeMutablePointer<GstBin>, payloader track: Int?, to webrtc: Element, section: Int) throws {
@@ -200,11 +208,24 @@ final class WebRTCViewer: @unchecked Sendable {
     private func watchConnection(_ webrtc: Element, connectTimeout: Double) {
         let opaque = Unmanaged.passUnretained(self).toOpaque()
         _ = cgst_signal_connect(webrtc, "notify::connection-state", unsafeBitCast(Self.connectionNotify, to: GCallback.self), opaque)
+        // webrtcbin 1.22's ICE has no consent freshness: a browser that vanishes leaves the
+        // connection "connected". Its RTCP tells instead: a BYE, or silence past rtpbin's timeout.
+        if let rtpbin = gst_bin_get_by_name(UnsafeMutableRawPointer(webrtc).assumingMemoryBound(to: GstBin.self), "rtpbin") {
+            _ = cgst_signal_connect(rtpbin, "on-bye-ssrc", unsafeBitCast(Self.peerGone, to: GCallback.self), opaque)
+            _ = cgst_signal_connect(rtpbin, "on-timeout", unsafeBitCast(Self.peerGone, to: GCallback.self), opaque)
+            gst_object_unref(rtpbin)
+        }
         // A browser that never connects (it left, or no candidate pair works) is let go.
         queue.asyncAfter(deadline: .now() + connectTimeout) { [weak self] in
             guard let self, self.lock.withLock({ !self.ended && self.media == nil }) else { return }
             self.end()
         }
+    }
+
+    private static let peerGone: @convention(c) (gpointer?, guint, guint, gpointer?) -> Void = { _, _, _, data in
+        guard let data else { return }
+        let viewer = Unmanaged<WebRTCViewer>.fromOpaque(data).takeUnretainedValue()
+        viewer.queue.async { viewer.end() }
     }
 
     private static let connectionNotify: @convention(c) (gpointer?, gpointer?, gpointer?) -> Void = { webrtc, _, data in
@@ -216,7 +237,7 @@ final class WebRTCViewer: @unchecked Sendable {
     /// The end of the room's stream and pipeline errors end the session.
     private func watchBus(_ built: Element) {
         // The signal handlers and the bus reach this object until `end` lets it go.
-        selfReference = Unmanaged.passRetained(self)
+        lock.withLock { selfReference = Unmanaged.passRetained(self) }
         guard let bus = gst_element_get_bus(built) else { return }
         defer { gst_object_unref(bus) }
         gst_bus_set_sync_handler(bus, { _, message, data in

@@ -39,6 +39,7 @@ final class InstallTests: XCTestCase {
         XCTAssertEqual(done.status, 0, done.stderr)
         for file in ["bin/chatcast", "lib/x86_64-linux-gnu/gstreamer-1.0/libgstchatsink.so", "lib/x86_64-linux-gnu/gstreamer-1.0/libgstswiftyolo.so",
                      "lib/x86_64-linux-gnu/gstreamer-1.0/swiftyolo-default.torchscript", "share/chatcast/pipelines/publish-test.yaml",
+                     "share/chatcast/web/viewer.html", "share/chatcast/web/sei.js",
                      "lib/chatcast/swift/libswiftCore.so", "lib/chatcast/swift/libdispatch.so", "lib/chatcast/swift/libBlocksRuntime.so"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: prefix + "/" + file), file)
         }
@@ -53,10 +54,15 @@ final class InstallTests: XCTestCase {
             XCTAssertFalse(linked.contains("/opt/swift") || linked.contains("not found"), "\(object): \(linked)")
         }
 
-        let rtspPort = freePort(), ircPort = freePort()
-        let serve = try Background(installed(prefix, ["serve", "--rtsp-port", String(rtspPort), "--irc-port", String(ircPort)]), name: "installed-serve")
+        let rtspPort = freePort(), ircPort = freePort(), httpPort = freePort()
+        let serving = installed(prefix, ["serve", "--rtsp-port", String(rtspPort), "--irc-port", String(ircPort), "--http-port", String(httpPort)])
+        serving.currentDirectoryURL = URL(fileURLWithPath: prefix)  // no ./web here: the installed files are used
+        let serve = try Background(serving, name: "installed-serve")
         defer { serve.stop() }
-        XCTAssertTrue(waitForPort(ircPort) && waitForPort(rtspPort), serve.stderr)
+        XCTAssertTrue(waitForPort(ircPort) && waitForPort(rtspPort) && waitForPort(httpPort), serve.stderr)
+        let page = httpRequest("GET", "http://127.0.0.1:\(httpPort)/lobby")
+        XCTAssertEqual(page.status, 200, serve.stderr)
+        XCTAssertTrue(page.body.contains("/static/viewer.js"), "the installed viewer page: \(page.body.prefix(300))")
         let irc = "irc://127.0.0.1:\(ircPort)"
         let publisher = try Background(installed(prefix, ["publish", "--detect", "--server", irc, "--to", "rtsp://127.0.0.1:\(rtspPort)/lobby",
                                                           "--set", "width=320", "--set", "height=240", "--duration", "40"]),
@@ -79,6 +85,7 @@ final class InstallTests: XCTestCase {
         let files = try runToEnd(list, timeout: 60).stdout
         for file in ["./usr/bin/chatcast", "./usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstchatsink.so",
                      "./usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstswiftyolo.so", "./usr/share/chatcast/pipelines/publish-test.yaml",
+                     "./usr/share/chatcast/web/viewer.html", "./usr/share/chatcast/web/sei-worker.js",
                      "./usr/lib/chatcast/swift/libswiftCore.so"] {
             XCTAssertTrue(files.contains(file), "\(file) in \(files)")
         }

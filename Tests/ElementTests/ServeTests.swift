@@ -353,6 +353,14 @@ final class ServeTests: XCTestCase {
         let plain = try gstLaunch(["rtspsrc", "location=\(server.url("vault"))", "protocols=tcp", "timeout=2000000", "tcp-timeout=3000000",
                                    "!", "fakesink"], timeout: 30)
         XCTAssertNotEqual(plain.status, 0, "plain RTSP is not served on the TLS port")
+        // The web side takes the same certificate: curl (not ours) reads the room list over HTTPS.
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sS", "--cacert", dir + "/cert.pem", "https://127.0.0.1:\(server.httpPort)/api/rooms"]
+        let listed = try runToEnd(curl, timeout: 30)
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertTrue(listed.stdout.contains("\"name\":\"vault\""), listed.stdout)
+        XCTAssertTrue(listed.stdout.contains("rtsps:"), "the room list names the TLS stream: \(listed.stdout)")
     }
 
     /// ffmpeg and ffprobe read the served room over TCP and over UDP and see our SEI; rtspsrc

@@ -37,3 +37,9 @@ void cgst_object_set_uint(gpointer object, const gchar *name, guint value);
 /// its RTP caps (SSRC included) before any buffer: webrtcbin's answer then names the SSRC,
 /// which browsers need to route the stream (webrtcbin 1.22 adds no MID header extension).
 void cgst_pad_prime(GstPad *sinkpad, GstCaps *caps);
+
+/// Sends `text` on a webrtcbin data channel when it is open; FALSE when it is not (yet).
+gboolean cgst_webrtc_data_channel_send(gpointer channel, const gchar *text);
+
+/// The RTP timestamp of an RTP packet buffer.
+gboolean cgst_rtp_timestamp(GstBuffer *buffer, guint32 *timestamp);
