@@ -65,7 +65,9 @@ final class WebRTCViewer: @unchecked Sendable {
             throw Failure.cannotBuild(error.map { String(cString: $0.pointee.message) } ?? launch)
         }
         g_clear_error(&error)
-        _ = gst_object_ref_sink(built)
+        // 1.22 hands the top-level bin over already sunk; sinking it again would leak it (and
+        // webrtcbin's threads with it).
+        if g_object_is_floating(built) != 0 { _ = gst_object_ref_sink(built) }
         lock.withLock { pipeline = built }
         let bin = UnsafeMutableRawPointer(built).assumingMemoryBound(to: GstBin.self)
         guard let webrtc = gst_bin_get_by_name(bin, "webrtc") else { throw Failure.cannotBuild("no webrtcbin") }
