@@ -73,7 +73,8 @@ final class WebRTCViewer: @unchecked Sendable {
         guard let webrtc = gst_bin_get_by_name(bin, "webrtc") else { throw Failure.cannotBuild("no webrtcbin") }
         defer { gst_object_unref(webrtc) }
         turnServers.forEach { _ = cgst_webrtc_add_turn_server(webrtc, $0) }
-        watchBus(built)
+        // The signal handlers and probes reach this object until `end` lets it go.
+        lock.withLock { selfReference = Unmanaged.passRetained(self) }
         watchConnection(webrtc, connectTimeout: connectTimeout)
         bridge.timeViewerPipeline(built)
 
@@ -90,6 +91,7 @@ final class WebRTCViewer: @unchecked Sendable {
         }
         if let track = tracks.video {
             watchKeyFrameRequests(bin, source: track)
+            watchEnd(bin, source: track)
             if kindList.contains(UInt8(ascii: "d")), let pay = gst_bin_get_by_name(bin, "pay\(track)") {
                 envelopes.attach(webrtc: webrtc, payloader: pay)
                 gst_object_unref(pay)
@@ -236,20 +238,20 @@ final class WebRTCViewer: @unchecked Sendable {
         viewer.connectionChanged(cgst_webrtc_connection_state(webrtc.assumingMemoryBound(to: GstElement.self)))
     }
 
-    /// The end of the room's stream and pipeline errors end the session.
-    private func watchBus(_ built: Element) {
-        // The signal handlers and the bus reach this object until `end` lets it go.
-        lock.withLock { selfReference = Unmanaged.passRetained(self) }
-        guard let bus = gst_element_get_bus(built) else { return }
-        defer { gst_object_unref(bus) }
-        gst_bus_set_sync_handler(bus, { _, message, data in
-            guard let message, let data else { return GST_BUS_DROP }
-            let type = message.pointee.type
-            if type == GST_MESSAGE_EOS || type == GST_MESSAGE_ERROR {
-                let viewer = Unmanaged<WebRTCViewer>.fromOpaque(data).takeUnretainedValue()
-                viewer.queue.async { viewer.end() }
-            }
-            return GST_BUS_DROP
+    /// The end of the room's stream (its EOS through the video appsrc) ends the session. Not a
+    /// bus sync handler: with one set, 1.22's pipeline was never finalized after NULL (nor its
+    /// webrtcbin and threads).
+    private func watchEnd(_ bin: UnsafeMutablePointer<GstBin>, source track: Int) {
+        guard let source = gst_bin_get_by_name(bin, "src\(track)") else { return }
+        defer { gst_object_unref(source) }
+        guard let pad = gst_element_get_static_pad(source, "src") else { return }
+        defer { gst_object_unref(pad) }
+        _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, { _, info, data in
+            guard let info, let data, let event = info.pointee.data?.assumingMemoryBound(to: GstEvent.self),
+                  event.pointee.type == GST_EVENT_EOS else { return GST_PAD_PROBE_OK }
+            let viewer = Unmanaged<WebRTCViewer>.fromOpaque(data).takeUnretainedValue()
+            viewer.queue.async { viewer.end() }
+            return GST_PAD_PROBE_OK
         }, Unmanaged.passUnretained(self).toOpaque(), nil)
     }
 

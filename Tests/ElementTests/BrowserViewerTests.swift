@@ -169,6 +169,35 @@ final class BrowserInputsTests: XCTestCase {
         XCTAssertGreaterThan(synced, 3 * unsynced, "frames drawn with their own envelope (found by RTP timestamp): \(synced) of \(synced + unsynced)")
     }
 
+    /// WHEP sessions come and go without leaving anything in the server: an offer Chromium
+    /// made (Tests/fixtures/web/chromium-offer.sdp) answered and deleted 12 times; the server's
+    /// threads (webrtcbin starts two a session) and sessions are back where they were.
+    func testEndedSessionsLeaveNoThreadsBehind() throws {
+        let server = try VideoServer()
+        let chat = NSTemporaryDirectory() + "chatcast-quiet-\(UUID().uuidString).txt"
+        FileManager.default.createFile(atPath: chat, contents: Data("dave: hello\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: chat) }
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chat, seconds: 60)
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let offer = try String(contentsOfFile: Paths.repo.appendingPathComponent("Tests/fixtures/web/chromium-offer.sdp").path, encoding: .utf8)
+        let pid = server.background.process.processIdentifier
+        let threads = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? 0 }
+        func cycle() throws {
+            let answered = httpRequest("POST", server.web + "/lobby/whep", body: offer, contentType: "application/sdp")
+            XCTAssertEqual(answered.status, 201, answered.body)
+            let location = try XCTUnwrap(answered.headers.first { $0.key.lowercased() == "location" }?.value, "\(answered.headers)")
+            XCTAssertTrue(answered.body.contains("m=video") && answered.body.contains("a=candidate"), "a complete answer: \(answered.body)")
+            XCTAssertEqual(httpRequest("DELETE", server.web + location).status, 200)
+        }
+        try cycle()  // the first session starts what stays for good (thread pools)
+        Thread.sleep(forTimeInterval: 1)
+        let before = threads()
+        for _ in 0..<12 { try cycle() }
+        try eventually("the sessions' threads are gone", timeout: 20) { threads() <= before + 2 }
+        XCTAssertEqual(metric(httpRequest("GET", server.web + "/metrics").body, "chatcast_webrtc_sessions"), 0)
+    }
+
     func testTheSEIReaderReadsRealAccessUnitsAndSurvivesBrokenOnes() throws {
         let run = try runToEnd(python([Paths.repo.appendingPathComponent("Tests/fixtures/browser.py").path, "selftest"]), timeout: 90)
         XCTAssertEqual(run.status, 0, "the page's SEI reader in Chromium: \(run.stdout.suffix(2000)) \(run.stderr.suffix(1000))")
