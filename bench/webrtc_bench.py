@@ -376,11 +376,6 @@ def report(res):
               "- The WebRTC load clients run webrtcbin (DTLS, SRTP decryption, jitter buffer) in Python's GLib loop: "
               "heavier per viewer than the RTSP clients; their CPU is in the table (LOAD-BOUND marks a process above "
               f"{rb.CLIENT_BOUND} of a core).",
-              "- Known leak, visible here: each ended WebRTC session leaves webrtcbin's two threads (`webrtc:pc`, "
-              "`webrtc:ice`) and about 0.6 MB behind in the server (webrtcbin keeps references after NULL; the same "
-              "in a Python webrtcbin client, so most likely Debian's webrtcbin 1.22.0, not yet proven). The WebRTC "
-              "figures grow worse round after round (per-viewer ratio 1.2 in the first round, up to 7 in the last) "
-              "as leaked sessions accumulate; the first round is the fair comparison.",
               "- Chromium decodes and renders; the server and the page's SEI reading are what is timed in the glass figure, "
               "and the publisher's encoder (x264 zerolatency) and RTSP hop are included."]
     return "\n".join(lines) + "\n"
