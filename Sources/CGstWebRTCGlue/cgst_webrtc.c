@@ -102,33 +102,24 @@ gint cgst_webrtc_connection_state(GstElement *webrtcbin) {
 gint cgst_webrtc_offer_payload(const gchar *sdp, guint section, const gchar *encoding) {
   GstSDPMessage *message = NULL;
   if (sdp == NULL || gst_sdp_message_new_from_text(sdp, &message) != GST_SDP_OK) return -1;
-  gint chosen = -1, fallback = -1;
+  gint chosen = -1;
   if (section < gst_sdp_message_medias_len(message)) {
     const GstSDPMedia *media = gst_sdp_message_get_media(message, section);
-    for (guint i = 0; i < gst_sdp_media_formats_len(media); i++) {
+    for (guint i = 0; i < gst_sdp_media_formats_len(media) && chosen < 0; i++) {
       gint pt = atoi(gst_sdp_media_get_format(media, i));
       GstCaps *caps = gst_sdp_media_get_caps_from_media(media, pt);
       if (caps == NULL) continue;
       const GstStructure *s = gst_caps_get_structure(caps, 0);
       const gchar *name = gst_structure_get_string(s, "encoding-name");
-      if (name != NULL && g_ascii_strcasecmp(name, encoding) == 0) {
-        const gchar *mode = gst_structure_get_string(s, "packetization-mode");
-        const gchar *profile = gst_structure_get_string(s, "profile-level-id");
-        const gchar *asymmetry = gst_structure_get_string(s, "level-asymmetry-allowed");
-        gboolean h264 = g_ascii_strcasecmp(encoding, "H264") == 0;
-        if (!h264) {
-          if (chosen < 0) chosen = pt;
-        } else if (mode != NULL && g_str_equal(mode, "1")) {
-          // Constrained Baseline with level asymmetry: what every browser answers with.
-          if (chosen < 0 && profile != NULL && g_str_has_prefix(profile, "42e0") && asymmetry != NULL && g_str_equal(asymmetry, "1")) chosen = pt;
-          if (fallback < 0) fallback = pt;
-        }
-      }
+      const gchar *mode = gst_structure_get_string(s, "packetization-mode");
+      gboolean h264 = g_ascii_strcasecmp(encoding, "H264") == 0;
+      if (name != NULL && g_ascii_strcasecmp(name, encoding) == 0 && (!h264 || (mode != NULL && g_str_equal(mode, "1"))))
+        chosen = pt;
       gst_caps_unref(caps);
     }
   }
   gst_sdp_message_free(message);
-  return chosen >= 0 ? chosen : fallback;
+  return chosen;
 }
 
 gint cgst_sdp_first_payload(const gchar *sdp, guint section) {

@@ -191,6 +191,9 @@ final class RoomBridge: @unchecked Sendable {
         let isKey = buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
         var becameLive = false
         var dropped: [UnsafeMutablePointer<GstBuffer>] = []
+        // Read outside the lock: viewers' pushes and the pacer wait on it.
+        let codec = trackPlan.flatMap { track < $0.codecs.count ? $0.codecs[track] : nil }
+        let sei = codec?.isVideo == true ? SEICounts.of(buffer, codec: codec == .h265 ? .h265 : .h264) : SEICounts()
         lock.withLock {
             guard track < recordSinks.count else { return }
             if caps[track] == nil, let sampleCaps = gst_sample_get_caps(sample) {
@@ -204,7 +207,7 @@ final class RoomBridge: @unchecked Sendable {
             }
             if track == videoTrack {
                 accessUnits += 1
-                if let codec = plan?.codecs[track] { seiCounts.count(buffer, codec: codec == .h265 ? .h265 : .h264) }
+                seiCounts.add(sei)
             }
             bytes += size
             rates.add(bytes: size, frames: track == videoTrack ? 1 : 0, now: DispatchTime.now().uptimeNanoseconds)

@@ -11,8 +11,21 @@ public struct SEICounts: Sendable, Equatable {
 
     public init() {}
 
-    /// Reads `buffer`, one access unit in Annex B as the RECORD side's parser hands it on.
-    mutating func count(_ buffer: UnsafeMutablePointer<GstBuffer>, codec: VideoCodec) {
+    /// What one access unit (Annex B, as the RECORD side's parser hands it on) carries.
+    static func of(_ buffer: UnsafeMutablePointer<GstBuffer>, codec: VideoCodec) -> SEICounts {
+        var counts = SEICounts()
+        counts.count(buffer, codec: codec)
+        return counts
+    }
+
+    mutating func add(_ other: SEICounts) {
+        envelopes += other.envelopes
+        droppedEnvelopes += other.droppedEnvelopes
+        droppedMessages += other.droppedMessages
+        messages += other.messages
+    }
+
+    private mutating func count(_ buffer: UnsafeMutablePointer<GstBuffer>, codec: VideoCodec) {
         var map = GstMapInfo()
         guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return }
         defer { gst_buffer_unmap(buffer, &map) }

@@ -90,8 +90,7 @@ final class WebRTCViewer: @unchecked Sendable {
             try link(bin, payloader: tracks.audio, to: webrtc, section: audioSection)
         }
         if let track = tracks.video {
-            watchKeyFrameRequests(bin, source: track)
-            watchEnd(bin, source: track)
+            watchVideoSource(bin, track: track)
             if kindList.contains(UInt8(ascii: "d")), let pay = gst_bin_get_by_name(bin, "pay\(track)") {
                 envelopes.attach(webrtc: webrtc, payloader: pay)
                 gst_object_unref(pay)
@@ -238,32 +237,22 @@ final class WebRTCViewer: @unchecked Sendable {
         viewer.connectionChanged(cgst_webrtc_connection_state(webrtc.assumingMemoryBound(to: GstElement.self)))
     }
 
-    /// The end of the room's stream (its EOS through the video appsrc) ends the session. Not a
-    /// bus sync handler: with one set, 1.22's pipeline was never finalized after NULL (nor its
-    /// webrtcbin and threads).
-    private func watchEnd(_ bin: UnsafeMutablePointer<GstBin>, source track: Int) {
+    /// On the video appsrc's pad: the room's EOS ends the session, and the browser's key
+    /// frame requests (PLI, FIR) go to the publisher. Not a bus sync handler for the EOS: with
+    /// one set, 1.22's pipeline was never finalized after NULL (nor its webrtcbin and threads).
+    private func watchVideoSource(_ bin: UnsafeMutablePointer<GstBin>, track: Int) {
         guard let source = gst_bin_get_by_name(bin, "src\(track)") else { return }
         defer { gst_object_unref(source) }
         guard let pad = gst_element_get_static_pad(source, "src") else { return }
         defer { gst_object_unref(pad) }
-        _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, { _, info, data in
-            guard let info, let data, let event = info.pointee.data?.assumingMemoryBound(to: GstEvent.self),
-                  event.pointee.type == GST_EVENT_EOS else { return GST_PAD_PROBE_OK }
+        _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_BOTH, { _, info, data in
+            guard let info, let data, let event = info.pointee.data?.assumingMemoryBound(to: GstEvent.self) else { return GST_PAD_PROBE_OK }
             let viewer = Unmanaged<WebRTCViewer>.fromOpaque(data).takeUnretainedValue()
-            viewer.queue.async { viewer.end() }
-            return GST_PAD_PROBE_OK
-        }, Unmanaged.passUnretained(self).toOpaque(), nil)
-    }
-
-    private func watchKeyFrameRequests(_ bin: UnsafeMutablePointer<GstBin>, source track: Int) {
-        guard let source = gst_bin_get_by_name(bin, "src\(track)") else { return }
-        defer { gst_object_unref(source) }
-        guard let pad = gst_element_get_static_pad(source, "src") else { return }
-        defer { gst_object_unref(pad) }
-        _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, { _, info, data in
-            guard let info, let data, let event = info.pointee.data?.assumingMemoryBound(to: GstEvent.self),
-                  gst_video_event_is_force_key_unit(event) != 0 else { return GST_PAD_PROBE_OK }
-            Unmanaged<WebRTCViewer>.fromOpaque(data).takeUnretainedValue().keyFrameWanted()
+            if event.pointee.type == GST_EVENT_EOS {
+                viewer.queue.async { viewer.end() }
+            } else if gst_video_event_is_force_key_unit(event) != 0 {
+                viewer.keyFrameWanted()
+            }
             return GST_PAD_PROBE_OK
         }, Unmanaged.passUnretained(self).toOpaque(), nil)
     }

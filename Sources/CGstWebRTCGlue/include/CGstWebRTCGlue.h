@@ -23,8 +23,8 @@ gboolean cgst_webrtc_add_turn_server(GstElement *webrtcbin, const gchar *uri);
 /// webrtcbin's connection-state (GstWebRTCPeerConnectionState as an int).
 gint cgst_webrtc_connection_state(GstElement *webrtcbin);
 
-/// The payload type the offer's m= section `section` gives `encoding` ("H264": packetization
-/// mode 1, Constrained Baseline with level asymmetry first; "OPUS"), or -1.
+/// The first payload type the offer's m= section `section` gives `encoding` ("H264" in
+/// packetization mode 1, "OPUS"), or -1 (webrtcbin answers with the first that fits too).
 gint cgst_webrtc_offer_payload(const gchar *sdp, guint section, const gchar *encoding);
 
 /// The first payload type of m= section `section` of an SDP, or -1.
