@@ -14,6 +14,8 @@ packages=(
   # model training, tests and benchmarks
   python3 python3-torch python3-numpy python3-opencv python3-skimage python3-pil ffmpeg
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 time
+  # the Ultralytics benchmark peer runs on Debian's torch 1.13 (venv below)
+  python3-venv python3-torchvision python3-scipy python3-matplotlib python3-yaml python3-psutil python3-requests
   # players the RTSP tests play every room with
   mpv
   # WebRTC for browsers (webrtcbin's ICE) and the browser the viewer page is tested in
@@ -28,11 +30,31 @@ packages=(
   libsqlite3-dev openssl python3-irc irssi weechat-headless ngircd inspircd
 )
 
+# Ultralytics 8.0.200 (the last release that runs on torch 1.13) for `make bench`, in a venv
+# that sees Debian's torch; its pinned dependencies would pull a newer torch, so they are
+# left out and the few it imports come from Debian or here. Not fatal: only the benchmark
+# needs it, and it says so when it is missing.
+bench_venv() {
+  local venv
+  venv="$(cd "$(dirname "$0")/.." && pwd)/build/ultralytics-venv"
+  [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import ultralytics" 2>/dev/null && return 0
+  mkdir -p "$(dirname "$venv")"
+  if /usr/bin/python3 -m venv --system-site-packages "$venv" \
+      && "$venv/bin/pip" install -q --no-deps ultralytics==8.0.200 lapx==0.11.1 tqdm py-cpuinfo; then
+    echo "install-deps: Ultralytics 8.0.200 in $venv"
+  else
+    echo "install-deps: warning: could not install Ultralytics from PyPI; bench/ultralytics_bench.py will skip" >&2
+  fi
+}
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  bench_venv
+  exit 0
+fi
 
 echo "install-deps: installing ${missing[*]}"
 sudo=""
@@ -47,3 +69,4 @@ if [ ! -e "$policy" ]; then
   trap '$sudo rm -f "$policy"' EXIT  # removed even when the install fails
 fi
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+bench_venv

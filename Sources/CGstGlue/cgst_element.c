@@ -64,6 +64,23 @@ static void finalize(GObject *object) {
 
 static void set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec) {
     (void)id;
+    // A setting read in start() cannot change a running element: say so instead of
+    // storing a value that get_property would then misreport as in use.
+    if ((pspec->flags & GST_PARAM_MUTABLE_READY) && !(pspec->flags & GST_PARAM_MUTABLE_PLAYING)) {
+        GstState state;
+        GST_OBJECT_LOCK(object);
+        state = GST_STATE(object);
+        GST_OBJECT_UNLOCK(object);
+        if (state > GST_STATE_READY) {
+            gchar *text = g_strdup_printf("%s: property '%s' applies only when the element starts; set it in the "
+                                          "NULL or READY state (it keeps its current value)",
+                                          GST_OBJECT_NAME(object), g_param_spec_get_name(pspec));
+            GST_WARNING_OBJECT(object, "%s", text);
+            gst_element_message_full(GST_ELEMENT(object), GST_MESSAGE_WARNING, GST_CORE_ERROR,
+                                     GST_CORE_ERROR_STATE_CHANGE, text, NULL, __FILE__, G_STRFUNC, __LINE__);
+            return;
+        }
+    }
     CB(object).set_property(SWIFT(object), g_param_spec_get_name(pspec), value);
 }
 
@@ -85,12 +102,6 @@ static gboolean bt_stop(GstBaseTransform *bt) {
     return ok;
 }
 
-static gboolean bt_accept_caps(GstBaseTransform *bt, GstPadDirection dir, GstCaps *caps) {
-    gboolean ok = PARENT_BT(bt)->accept_caps(bt, dir, caps);
-    if (!ok && dir == GST_PAD_SINK && gst_caps_is_fixed(caps) && CB(bt).caps_refused)
-        CB(bt).caps_refused(SWIFT(bt), caps);
-    return ok;
-}
 
 static gboolean vf_set_info(GstVideoFilter *vf, GstCaps *incaps, GstVideoInfo *in_info, GstCaps *outcaps,
                             GstVideoInfo *out_info) {
@@ -129,6 +140,36 @@ static gboolean bt_sink_event(GstBaseTransform *bt, GstEvent *event) {
         return TRUE;
     }
     return PARENT_BT(bt)->sink_event(bt, event);
+}
+
+// ACCEPT_CAPS queries only probe (autoplugging asks many elements): caps that arrive in a
+// CAPS event and are refused are a real negotiation failure, the one worth explaining. The
+// pad refuses such caps before any vfunc runs, so a probe looks at them first.
+static GstPadProbeReturn caps_event_probe(GstPad *pad, GstPadProbeInfo *info, gpointer unused) {
+    (void)unused;
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+    GstCaps *caps = NULL;
+    gst_event_parse_caps(event, &caps);
+    GstObject *element = GST_OBJECT_PARENT(pad);
+    if (caps && element && gst_caps_is_fixed(caps) && !gst_pad_query_accept_caps(pad, caps))
+        CB(element).caps_refused(SWIFT(element), caps);
+    return GST_PAD_PROBE_OK;
+}
+
+static gboolean bt_query(GstBaseTransform *bt, GstPadDirection dir, GstQuery *query) {
+    if (CB(bt).query) {
+        gboolean answered = FALSE;
+        if (CB(bt).query(SWIFT(bt), dir == GST_PAD_SRC, query, &answered)) return answered;
+    }
+    return PARENT_BT(bt)->query(bt, dir, query);
+}
+
+static gboolean bt_propose_allocation(GstBaseTransform *bt, GstQuery *decide_query, GstQuery *query) {
+    // Analytics attach ROI metas: tell upstream pools they are welcome.
+    if (data_of(bt)->desc->read_only_frames)
+        gst_query_add_allocation_meta(query, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE, NULL);
+    return PARENT_BT(bt)->propose_allocation(bt, decide_query, query);
 }
 
 /* GstBaseSink */
@@ -242,8 +283,9 @@ static void class_init(gpointer klass, gpointer class_data) {
     GstBaseTransformClass *bt_class = klass;
     bt_class->start = bt_start;
     bt_class->stop = bt_stop;
-    bt_class->accept_caps = bt_accept_caps;
     bt_class->sink_event = bt_sink_event;
+    bt_class->query = bt_query;
+    bt_class->propose_allocation = bt_propose_allocation;
     bt_class->passthrough_on_same_caps = FALSE;
     if (desc->base == CGST_BASE_VIDEO_FILTER) {
         GstVideoFilterClass *vf_class = klass;
@@ -264,6 +306,9 @@ static void transform_instance_setup(GTypeInstance *instance, gpointer klass) {
         gst_base_transform_set_in_place(GST_BASE_TRANSFORM(instance), TRUE);
         gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(instance), FALSE);
         gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(instance), data->desc->qos);
+        if (data->desc->callbacks.caps_refused)
+            gst_pad_add_probe(GST_BASE_TRANSFORM_SINK_PAD(instance), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                              caps_event_probe, NULL, NULL);
     }
 }
 

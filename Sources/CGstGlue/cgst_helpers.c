@@ -6,18 +6,6 @@ void cgst_element_post_error(GstElement *element, gboolean warning, GQuark domai
                              g_strdup(text), debug ? g_strdup(debug) : NULL, file, function, line);
 }
 
-GstVideoRegionOfInterestMeta *cgst_buffer_add_detection(GstBuffer *buffer, const char *label, gint class_id,
-                                                        gdouble confidence, guint x, guint y, guint w, guint h) {
-    // 1.22 dereferences the meta without checking: refuse read-only buffers here.
-    if (!gst_buffer_is_writable(buffer)) return NULL;
-    GstVideoRegionOfInterestMeta *meta = gst_buffer_add_video_region_of_interest_meta(buffer, label, x, y, w, h);
-    if (!meta) return NULL;
-    GstStructure *s = gst_structure_new("detection", "label", G_TYPE_STRING, label, "class-id", G_TYPE_INT, class_id,
-                                        "confidence", G_TYPE_DOUBLE, confidence, NULL);
-    gst_video_region_of_interest_meta_add_param(meta, s);
-    return meta;
-}
-
 gboolean cgst_post_json_message(GstElement *element, const char *name, GstClockTime pts, const char *json) {
     GstStructure *s = gst_structure_new(name, "pts", G_TYPE_UINT64, (guint64)pts, "json", G_TYPE_STRING, json, NULL);
     return gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), s));

@@ -41,6 +41,11 @@ public struct JSONObjectWriter {
         if let value, value <= UInt64(Int64.max) { JSONWriter.appendInteger(Int64(value), to: &bytes) } else { bytes += "null".utf8 }
     }
 
+    public mutating func field(_ name: StaticString, _ value: Bool) {
+        key(name)
+        bytes += (value ? "true" : "false").utf8
+    }
+
     /// A value that is already JSON text (a nested object or array).
     public mutating func field(_ name: StaticString, json: [UInt8]) {
         key(name)

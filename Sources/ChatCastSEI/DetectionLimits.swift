@@ -17,7 +17,9 @@ public enum DetectionLimits {
             let label = ChatLimits.name(o.label, max: EnvelopeDecoder.maxFieldCharacters) ?? "object"
             let confidence = o.confidence.isNaN ? 0 : min(max(o.confidence, 0), 1)
             return LabeledDetection(label: label, classId: min(max(o.classId, 0), 1_000_000), confidence: confidence,
-                                    x: x, y: y, width: min(max(o.width, 0), width - x), height: min(max(o.height, 0), height - y))
+                                    x: x, y: y, width: min(max(o.width, 0), width - x), height: min(max(o.height, 0), height - y),
+                                    trackId: o.trackId.map { min(max($0, 1), EnvelopeDecoder.maxTrackID) },
+                                    predicted: o.predicted)
         })
     }
 }

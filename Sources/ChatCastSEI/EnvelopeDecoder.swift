@@ -27,6 +27,8 @@ public enum EnvelopeDecoder {
     public static let maxTextCharacters = 500
     public static let maxFieldCharacters = 128
     public static let maxFrameSide = 16384
+    /// Track ids are counters: anything up to 2³¹ − 1 is plausible, more is not.
+    public static let maxTrackID = Int(Int32.max)
 
     /// The envelope, without the count of what was left out of it.
     public static func decode(_ payload: [UInt8]) throws -> ChatEnvelope {
@@ -126,6 +128,7 @@ public enum EnvelopeDecoder {
 
     private struct RawObject {
         var label: String?, classId: Double?, confidence: Double?, x: Double?, y: Double?, w: Double?, h: Double?
+        var trackId: Double?, predicted = false, badTrack = false
     }
 
     /// The `det` object; nil (counted as one dropped) when its frame size is unusable.
@@ -166,6 +169,12 @@ public enum EnvelopeDecoder {
                         case "y": o.y = try optionalNumber(&s)
                         case "w": o.w = try optionalNumber(&s)
                         case "h": o.h = try optionalNumber(&s)
+                        case "track_id" where try s.kind() == .null: try s.skipValue()
+                        case "track_id":
+                            o.trackId = try optionalNumber(&s)
+                            o.badTrack = o.trackId == nil
+                        case "predicted":
+                            if try s.kind() == .bool { o.predicted = try s.bool() } else { try s.skipValue() }
                         default: try s.skipValue()
                         }
                     }
@@ -184,9 +193,11 @@ public enum EnvelopeDecoder {
                   let w = bounded(o.w, 0...(frameWidth - x)), let h = bounded(o.h, 0...(frameHeight - y)),
                   let confidence = o.confidence, (0...1).contains(confidence),
                   let label = checked(o.label, max: maxFieldCharacters),
-                  let classId = bounded(o.classId, 0...1_000_000) else { return nil }
+                  let classId = bounded(o.classId, 0...1_000_000), !o.badTrack else { return nil }
+            let trackId = o.trackId.flatMap { bounded($0, 1...maxTrackID) }
+            if o.trackId != nil && trackId == nil { return nil }
             return LabeledDetection(label: ChatLimits.strippingControls(label), classId: classId, confidence: confidence,
-                                    x: x, y: y, width: w, height: h)
+                                    x: x, y: y, width: w, height: h, trackId: trackId, predicted: o.predicted)
         }
         dropped += raw.count - objects.count
         return EnvelopeDetections(width: frameWidth, height: frameHeight, objects: objects)

@@ -29,6 +29,6 @@ extension RegionOfInterest {
     /// The ROI as a detection; metas without the `detection` params take their type as label.
     var labeledDetection: LabeledDetection {
         LabeledDetection(label: label ?? type, classId: classId ?? 0, confidence: confidence ?? 1, x: x, y: y,
-                         width: width, height: height)
+                         width: width, height: height, trackId: trackId, predicted: predicted)
     }
 }

@@ -110,13 +110,22 @@ extension SinkImpl {
 public protocol VideoFilterImpl: ElementImpl {
     func setInfo(_ info: VideoInfoRef) throws
     func transformFrameInPlace(_ frame: VideoFrameRef) throws -> FlowOutcome
-    /// Upstream offered fixed caps the pad template refuses.
+    /// Fixed caps arrived that the pad template refuses (not called for ACCEPT_CAPS probes).
     func capsRefused(_ caps: CapsDescription)
+    /// Sees each sink event first (flushes, segments, EOS); false drops it.
+    func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool
 }
 
 extension VideoFilterImpl {
     public func setInfo(_ info: VideoInfoRef) throws {}
     public func capsRefused(_ caps: CapsDescription) {}
+    public func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool { true }
+}
+
+/// A transform or video filter that answers some queries itself.
+public protocol QueryHandler: ElementImpl {
+    /// nil passes the query to the parent class; otherwise whether it was answered.
+    func query(_ query: UnsafeMutablePointer<GstQuery>, onSourcePad: Bool) -> Bool?
 }
 
 /// Fixed caps as text plus the fields elements usually judge them by.

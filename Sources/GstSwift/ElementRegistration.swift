@@ -152,8 +152,17 @@ public enum ElementRegistration {
         }
         cb.sink_event = { raw, event in
             let box = ElementBox.from(raw)
-            let pass = box.transform?.sinkEvent(event!) ?? box.sink?.sinkEvent(event!) ?? true
+            let pass = box.transform?.sinkEvent(event!) ?? box.videoFilter?.sinkEvent(event!)
+                ?? box.sink?.sinkEvent(event!) ?? true
             return pass ? 1 : 0
+        }
+        cb.query = { raw, src, query, answered in
+            let box = ElementBox.from(raw)
+            guard let handler = box.impl as? QueryHandler, let result = handler.query(query!, onSourcePad: src != 0) else {
+                return 0
+            }
+            answered!.pointee = result ? 1 : 0
+            return 1
         }
         cb.caps_refused = { raw, caps in
             guard let caps, gst_caps_get_size(caps) > 0, let text = gst_caps_to_string(caps) else { return }

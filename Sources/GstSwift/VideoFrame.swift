@@ -31,6 +31,11 @@ public struct VideoInfoRef {
     public var width: Int { Int(cgst_video_info_width(pointer)) }
     public var height: Int { Int(cgst_video_info_height(pointer)) }
     public var formatName: String { String(cString: gst_video_format_to_string(cgst_video_info_format(pointer))) }
+    /// Frames per second; 0 when the caps say 0/1 (variable or unknown).
+    public var frameRate: Double {
+        let n = pointer.pointee.fps_n, d = pointer.pointee.fps_d
+        return n > 0 && d > 0 ? Double(n) / Double(d) : 0
+    }
 
     /// The colour matrix as (Kr, Kb) and whether the range is full, for YUV formats.
     public var colorMatrix: (kr: Double, kb: Double, fullRange: Bool)? {

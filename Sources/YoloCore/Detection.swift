@@ -42,12 +42,19 @@ public struct LabeledDetection: Equatable, Sendable {
     public var classId: Int
     public var confidence: Double
     public var x: Int, y: Int, width: Int, height: Int
+    /// The tracker's identity for the object (≥ 1, unique per stream); nil untracked.
+    public var trackId: Int?
+    /// A box the tracker carried to a frame that had no inference of its own.
+    public var predicted: Bool
 
-    public init(label: String, classId: Int, confidence: Double, x: Int, y: Int, width: Int, height: Int) {
+    public init(label: String, classId: Int, confidence: Double, x: Int, y: Int, width: Int, height: Int,
+                trackId: Int? = nil, predicted: Bool = false) {
         self.label = label
         self.classId = classId
         self.confidence = confidence
         self.x = x; self.y = y; self.width = width; self.height = height
+        self.trackId = trackId
+        self.predicted = predicted
     }
 
     /// Rounds a frame-space box outward-inward to whole pixels inside the frame.

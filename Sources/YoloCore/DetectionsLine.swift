@@ -24,6 +24,8 @@ public enum DetectionsLine {
             o.field("y", d.y)
             o.field("w", d.width)
             o.field("h", d.height)
+            if let id = d.trackId { o.field("track_id", id) }
+            if d.predicted { o.field("predicted", true) }
             return o.finish()
         })
     }

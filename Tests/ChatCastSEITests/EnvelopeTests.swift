@@ -77,6 +77,28 @@ final class EnvelopeTests: XCTestCase {
         XCTAssertEqual(capped.droppedMessages, 70 - EnvelopeDecoder.maxMessages)
     }
 
+    func testCarriesTrackIdsAndPredictedBoxes() throws {
+        let tracked = LabeledDetection(label: "ball", classId: 0, confidence: 0.93, x: 10, y: 20, width: 40, height: 40,
+                                       trackId: 7, predicted: true)
+        let plain = LabeledDetection(label: "cup", classId: 41, confidence: 0.5, x: 0, y: 0, width: 5, height: 5, trackId: 8)
+        let envelope = ChatEnvelope(detections: EnvelopeDetections(width: 1280, height: 720, objects: [tracked, plain]))
+        let text = String(decoding: envelope.encode(), as: UTF8.self)
+        XCTAssertTrue(text.contains(#""h":40,"track_id":7,"predicted":true}"#), text)
+        XCTAssertTrue(text.contains(#""h":5,"track_id":8}"#), "a detected box says nothing of prediction: \(text)")
+        XCTAssertEqual(try EnvelopeDecoder.decode(envelope.encode()), envelope)
+
+        // A bad track id costs its object only; an odd `predicted` is ignored.
+        let object = #"{"label":"ball","class_id":0,"confidence":0.9,"x":1,"y":2,"w":3,"h":4"#
+        let bad = ["0", "-3", "1e300", "2.5", #""7""#, "[7]", "2147483648"].map { object + #","track_id":"# + $0 + "}" }
+        let odd = object + #","track_id":2147483647,"predicted":"yes"}"#
+        let untracked = object + #","track_id":null}"#
+        let payload = #"{"v":1,"det":{"width":100,"height":100,"objects":["# + (bad + [odd, untracked]).joined(separator: ",") + "]}}"
+        let judged = try EnvelopeDecoder.read(Array(payload.utf8))
+        XCTAssertEqual(judged.droppedObjects, bad.count)
+        XCTAssertEqual(judged.envelope.detections?.objects.map(\.trackId), [2_147_483_647, nil])
+        XCTAssertEqual(judged.envelope.detections?.objects.map(\.predicted), [false, false])
+    }
+
     func testPackingSpreadsABacklogInOrderUnder4KiB() {
         let backlog = (0..<200).map { ChatMessage(id: "id\($0)", room: "lobby", nick: "n\($0 % 7)",
                                                  text: String(repeating: "é", count: $0 % 60), time: "2026-11-25T12:00:00.000Z") }

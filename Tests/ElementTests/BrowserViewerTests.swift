@@ -203,11 +203,3 @@ final class BrowserInputsTests: XCTestCase {
         XCTAssertEqual(run.status, 0, "the page's SEI reader in Chromium: \(run.stdout.suffix(2000)) \(run.stderr.suffix(1000))")
     }
 }
-
-/// Debian's python3 running `arguments`, not started.
-private func python(_ arguments: [String]) -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    process.arguments = arguments
-    return process
-}

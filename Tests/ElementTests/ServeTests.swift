@@ -310,6 +310,32 @@ final class ServeTests: XCTestCase {
         }.count, 30, "the relay added detections")
     }
 
+    /// With a model far slower than the stream, the relay preset still re-publishes every
+    /// frame (async inference, tracked boxes moved on every frame): a relay that waited on
+    /// each forward would show a few frames a second.
+    func testRelayKeepsThePublishersFrameRateWithASlowModel() throws {
+        let server = try VideoServer()
+        let source = try Background(gstLaunchProcess([
+            "videotestsrc", "is-live=true", "pattern=ball", "num-buffers=1800", "!",
+            "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "x264enc", "tune=zerolatency",
+            "speed-preset=ultrafast", "key-int-max=20", "!", "h264parse", "config-interval=-1", "!",
+            "rtspclientsink", "location=\(server.url("lobby"))"]), name: "source")
+        defer { source.stop() }
+        try server.waitLive("lobby")
+        let relay = try Background(chatcastProcess(["relay", "--dir", Paths.presets, "--from", server.url("lobby"),
+                                                    "--to", server.url("lobby-detected"), "--duration", "40",
+                                                    "--model", Paths.fixtures + "/slow-ball.torchscript"]), name: "relay")
+        defer { relay.stop() }
+        try server.waitLive("lobby-detected", timeout: 60)
+        let viewer = try Background(chatcastProcess(["play", server.url("lobby-detected"), "--headless", "--duration", "8"]),
+                                    name: "play")
+        XCTAssertTrue(viewer.finish(within: 40))
+        let lines = jsonObjects(viewer.stdout).filter { $0["type"] as? String == "detections" }
+        let tracked = lines.filter { line in (line["objects"] as? [[String: Any]])?.contains { $0["track_id"] != nil } ?? false }
+        print("relay with a slow model: \(lines.count) frames with detections, \(tracked.count) tracked, in 8 s")
+        XCTAssertGreaterThan(tracked.count, 120, "frames with tracked boxes in 8 s of a 30 fps stream: \(relay.stderr.suffix(500))")
+    }
+
     /// 32 viewers arriving at once all get the stream: a new shared media prepares from the
     /// bridge's cached GOP, not from publisher data that a blocked server thread may hold up
     /// (1.22's client threads are shared, so DESCRIBEs waiting for data once deadlocked).

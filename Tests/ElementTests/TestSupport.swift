@@ -282,3 +282,30 @@ func pushAndReadBytes(_ h: Harness, _ buffer: UnsafeMutablePointer<GstBuffer>) t
     defer { gst_buffer_unmap(out, &map) }
     return Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
 }
+
+/// Debian's python3 running `arguments`, not started.
+func python(_ arguments: [String]) -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = arguments
+    return process
+}
+
+/// Parses `launch`, plays it to EOS (or error, or `seconds`) in this process and returns the
+/// pipeline, still in PLAYING, and the message that ended the run.
+func playInProcess(_ launch: String, seconds: GstClockTime = 60) -> (pipeline: UnsafeMutablePointer<GstElement>, ended: GstMessageType?) {
+    _ = GStreamerOnce.ready
+    var error: UnsafeMutablePointer<GError>? = nil
+    let pipeline = gst_parse_launch(launch, &error)!
+    if let error {
+        XCTFail(String(cString: error.pointee.message))
+        g_error_free(error)
+    }
+    gst_element_set_state(pipeline, GST_STATE_PLAYING)
+    let bus = gst_element_get_bus(pipeline)!
+    defer { gst_object_unref(bus) }
+    let message = gst_bus_timed_pop_filtered(bus, seconds * 1_000_000_000,
+                                             GstMessageType(rawValue: GST_MESSAGE_EOS.rawValue | GST_MESSAGE_ERROR.rawValue))
+    defer { if let message { gst_message_unref(message) } }
+    return (pipeline, message?.pointee.type)
+}

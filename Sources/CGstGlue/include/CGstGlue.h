@@ -3,3 +3,4 @@
 #include "cgst_element.h"
 #include "cgst_helpers.h"
 #include "cgst_chat_meta.h"
+#include "cgst_detection_meta.h"

@@ -24,11 +24,15 @@ typedef struct {
     // GstVideoFilter
     gboolean (*set_info)(void *swift, GstCaps *incaps, GstVideoInfo *in_info, GstCaps *outcaps, GstVideoInfo *out_info);
     GstFlowReturn (*transform_frame_ip)(void *swift, GstVideoFrame *frame);
-    // Called when upstream offers fixed caps the pad template refuses, to explain why.
+    // Called when fixed caps arrive that the element refuses, to explain why (never for
+    // ACCEPT_CAPS probes).
     void (*caps_refused)(void *swift, GstCaps *caps);
     // GstBaseTransform
     GstFlowReturn (*transform_ip)(void *swift, GstBuffer *buffer);
     gboolean (*sink_event)(void *swift, GstEvent *event); // FALSE = consumed and dropped
+    // Returns TRUE when it handled the query (its answer in *answered); FALSE chains to
+    // the parent class. src = the query arrived on the source pad.
+    gboolean (*query)(void *swift, gboolean src, GstQuery *query, gboolean *answered);
     // GstBaseSink
     GstFlowReturn (*render)(void *swift, GstBuffer *buffer);
 } CGstCallbacks;

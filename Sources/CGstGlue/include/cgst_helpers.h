@@ -37,9 +37,6 @@ void cgst_element_post_error(GstElement *element, gboolean warning, GQuark domai
                              const char *text, const char *debug,
                              const char *file, const char *function, gint line);
 
-// One GstVideoRegionOfInterestMeta with the `detection` param structure of DESIGN.md.
-GstVideoRegionOfInterestMeta *cgst_buffer_add_detection(GstBuffer *buffer, const char *label, gint class_id,
-                                                        gdouble confidence, guint x, guint y, guint w, guint h);
 
 // Posts an element message `name` with fields pts (guint64) and json (string).
 gboolean cgst_post_json_message(GstElement *element, const char *name, GstClockTime pts, const char *json);

@@ -146,13 +146,14 @@ final class ChatParse: TransformImpl {
         let objects = det.objects.map { o in
             LabeledDetection(label: o.label, classId: o.classId, confidence: o.confidence,
                              x: Int((Double(o.x) * sx).rounded()), y: Int((Double(o.y) * sy).rounded()),
-                             width: Int((Double(o.width) * sx).rounded()), height: Int((Double(o.height) * sy).rounded()))
+                             width: Int((Double(o.width) * sx).rounded()), height: Int((Double(o.height) * sy).rounded()),
+                             trackId: o.trackId, predicted: o.predicted)
         }
         // In one process the encoder carried the detector's own ROI metas: do not add them twice.
         let present = buffer.regionsOfInterest.map(\.labeledDetection)
         for o in objects where !present.contains(where: { $0.label == o.label && $0.box == o.box }) {
             buffer.addDetection(label: o.label, classId: o.classId, confidence: o.confidence, x: o.x, y: o.y,
-                                width: o.width, height: o.height)
+                                width: o.width, height: o.height, trackId: o.trackId, predicted: o.predicted)
         }
         if post {
             element.postJSONMessage(name: "chatparse", pts: pts,

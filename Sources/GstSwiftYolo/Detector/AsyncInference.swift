@@ -11,6 +11,14 @@ final class AsyncInference {
     struct Job {
         var geometry: InputGeometry
         var settings: DecodeSettings
+        /// The stream frame it was taken from.
+        var frame: Int
+    }
+
+    /// Detections and the frame they were found on.
+    struct Found {
+        var frame: Int
+        var detections: [LabeledDetection]
     }
 
     private let detector: Detector
@@ -20,7 +28,9 @@ final class AsyncInference {
     private var working: UnsafeMutableBufferPointer<Float>
     private var pendingJob: Job?
     private var draining = false
-    private var latest: [LabeledDetection] = []
+    private var latest: Found?
+    /// Bumped by reset(): a job started before a flush must not report into the new segment.
+    private var generation = 0
     private var failure: String?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let onResult: (Detector.Outcome) -> Void
@@ -45,23 +55,33 @@ final class AsyncInference {
     }
 
     /// Streaming thread: preprocess into the staging buffer, then publish it as the newest job.
-    func submit(geometry: InputGeometry, settings: DecodeSettings, fill: (UnsafeMutablePointer<Float>) -> Void) {
+    func submit(geometry: InputGeometry, settings: DecodeSettings, frame: Int,
+                fill: (UnsafeMutablePointer<Float>) -> Void) {
         fill(staging.baseAddress!)
         pthread_mutex_lock(mutex)
         swap(&staging, &pending)
-        pendingJob = Job(geometry: geometry, settings: settings)
+        pendingJob = Job(geometry: geometry, settings: settings, frame: frame)
         let wakeThread = !draining
         draining = true
         pthread_mutex_unlock(mutex)
         if wakeThread { thread.async { [self] in drain() } }
     }
 
-    /// The newest results, or the inference thread's error.
-    func newest() -> Result<[LabeledDetection], Detector.SetupError> {
+    /// The newest results (nil before the first), or the inference thread's error.
+    func newest() -> Result<Found?, Detector.SetupError> {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         if let failure { return .failure(Detector.SetupError(description: failure)) }
         return .success(latest)
+    }
+
+    /// A flush or a new segment: forget the waiting job and every result so far.
+    func reset() {
+        pthread_mutex_lock(mutex)
+        pendingJob = nil
+        latest = nil
+        generation += 1
+        pthread_mutex_unlock(mutex)
     }
 
     /// Inference thread: run jobs until none is pending.
@@ -75,6 +95,7 @@ final class AsyncInference {
             }
             pendingJob = nil
             swap(&pending, &working)
+            let startedIn = generation
             pthread_mutex_unlock(mutex)
 
             let result = Result {
@@ -83,7 +104,9 @@ final class AsyncInference {
             if case let .success(outcome) = result { onResult(outcome) }
             pthread_mutex_lock(mutex)
             switch result {
-            case let .success(outcome): latest = outcome.detections
+            case let .success(outcome) where startedIn == generation:
+                latest = Found(frame: job.frame, detections: outcome.detections)
+            case .success: break
             case let .failure(error): failure = "\(detector.model.path): inference failed: \(error)"
             }
             pthread_mutex_unlock(mutex)

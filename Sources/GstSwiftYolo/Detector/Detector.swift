@@ -12,6 +12,8 @@ final class Detector {
     let layout: HeadLayout
     let labels: [String]
     let tensorWidth: Int, tensorHeight: Int
+    /// How long a warm forward took at load: the latency a sync-mode element adds.
+    let warmForwardMilliseconds: Double
     private var decoder: HeadDecoder
     private var allowedCache: (classes: [String], allowed: [Bool]?) = ([], nil)
 
@@ -26,17 +28,18 @@ final class Detector {
         }
         var size: (width: Int, height: Int)
         var layout: HeadLayout
+        var forwardMilliseconds = 0.0
         if let fixed = metadata.inputSize {
             size = fixed
-            layout = try Detector.probe(model, size: size, forced: config.head)
+            (layout, forwardMilliseconds) = try Detector.probe(model, size: size, forced: config.head)
         } else if config.inputSize > 0 {
             size = (config.inputSize, config.inputSize)
-            layout = try Detector.probe(model, size: size, forced: config.head)
+            (layout, forwardMilliseconds) = try Detector.probe(model, size: size, forced: config.head)
         } else {
             // Nothing says the size: try the family defaults (some exports only run at theirs),
             // then settle on the recognised family's own.
             let sides = config.head.map { [$0.defaultInputSize] } ?? [640, 352]
-            var found: (Int, HeadLayout)? = nil
+            var found: (Int, (HeadLayout, Double))? = nil
             var firstError: Error? = nil
             for side in sides {
                 do {
@@ -48,10 +51,10 @@ final class Detector {
             }
             guard let (side, probed) = found else { throw firstError! }
             size = (side, side)
-            layout = probed
+            (layout, forwardMilliseconds) = probed
             if layout.head.defaultInputSize != side {
                 size = (layout.head.defaultInputSize, layout.head.defaultInputSize)
-                layout = try Detector.probe(model, size: size, forced: layout.head)
+                (layout, forwardMilliseconds) = try Detector.probe(model, size: size, forced: layout.head)
             }
         }
         var labelsFile: (String, [String])? = nil
@@ -69,24 +72,31 @@ final class Detector {
         tensorWidth = size.width
         tensorHeight = size.height
         decoder = HeadDecoder(layout: layout)
+        warmForwardMilliseconds = forwardMilliseconds
     }
 
     /// Runs two forwards on a padding-only tensor (libtorch's first runs are slow) and
     /// recognises the head from the output shape.
     private static func probe(_ model: TorchModel, size: (width: Int, height: Int), forced: DetectionHead?) throws
-        -> HeadLayout
+        -> (HeadLayout, Double)
     {
         let tensor = UnsafeMutableBufferPointer<Float>.allocate(capacity: 3 * size.width * size.height)
         defer { tensor.deallocate() }
         tensor.initialize(repeating: Preprocessor.padValue)
         var shape: [Int] = []
+        var elapsed = 0.0
         do {
-            for _ in 0..<2 { shape = try model.forward(tensor.baseAddress!, width: size.width, height: size.height).shape }
+            var t0 = 0.0
+            for _ in 0..<2 {
+                t0 = monotonicMilliseconds()
+                shape = try model.forward(tensor.baseAddress!, width: size.width, height: size.height).shape
+            }
+            elapsed = monotonicMilliseconds() - t0
         } catch {
             throw SetupError(description: "\(model.path): a forward at \(size.width)×\(size.height) failed: \(error). "
                              + "If the model has a fixed input size, set input-size to it.")
         }
-        do { return try HeadLayout.recognise(shape: shape, forced: forced) } catch {
+        do { return (try HeadLayout.recognise(shape: shape, forced: forced), elapsed) } catch {
             throw SetupError(description: "\(model.path): \(error). Set head= if the model is one of those.")
         }
     }

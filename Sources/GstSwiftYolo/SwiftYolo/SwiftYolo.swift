@@ -5,7 +5,7 @@ import YoloCore
 
 /// `swiftyolo`: in-place YOLO/FastestDet detection on raw video through libtorch. Attaches
 /// one GstVideoRegionOfInterestMeta per object and, on request, posts the detections line.
-final class SwiftYolo: VideoFilterImpl {
+final class SwiftYolo: VideoFilterImpl, QueryHandler {
     static let formats = PixelLayout.allCases.map(\.rawValue)
     static let caps = "video/x-raw, format=(string){ \(formats.joined(separator: ", ")) }, "
         + "width=(int)[ 1, 32767 ], height=(int)[ 1, 32767 ], framerate=(fraction)[ 0/1, 2147483647/1 ]"
@@ -30,8 +30,20 @@ final class SwiftYolo: VideoFilterImpl {
         var tensor: UnsafeMutableBufferPointer<Float>?
         var async: AsyncInference?
         var last: [LabeledDetection] = []
-        var frameIndex: UInt64 = 0
+        var frameIndex = 0
         var warnedClasses: [String] = []
+        var tracker: ObjectTracker?
+        /// The frame of the newest async result the tracker has seen.
+        var trackedFrame: Int?
+
+        /// A flush or a new segment: nothing found before it describes what comes after.
+        func resetStream() {
+            async?.reset()
+            tracker?.reset()
+            trackedFrame = nil
+            last = []
+            frameIndex = 0
+        }
 
         init(detector: Detector, inference: InferenceThread, settings: SwiftYoloSettings) {
             self.detector = detector
@@ -63,7 +75,9 @@ final class SwiftYolo: VideoFilterImpl {
     init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        settings.withLock { $0.set(name, value) }
+        if !settings.withLock({ $0.set(name, value) }) {
+            SwiftYolo.log.warning(element, "property \(name): value \(value) not understood; unchanged")
+        }
     }
 
     func property(_ name: String) -> PropertyValue {
@@ -74,6 +88,7 @@ final class SwiftYolo: VideoFilterImpl {
 
     func start() throws {
         let s = settings.withLock { $0 }
+        if let problem = s.tracker.problem { throw ElementError.settings(problem) }
         guard let modelPath = s.model ?? DefaultModel.path else {
             throw ElementError.resourceNotFound("no model set and the bundled default model (\(DefaultModel.fileName)) "
                                                + "was not found beside the plugin. Set model=PATH or run `make plugins`.")
@@ -123,6 +138,10 @@ final class SwiftYolo: VideoFilterImpl {
             running.releaseBuffers()
             running.preprocessor = pre
             running.last = []
+            var tracking = running.settingsAtStart.tracker
+            tracking.frameRate = info.frameRate
+            running.tracker = makeTracker(tracking, width: info.width, height: info.height)
+            running.trackedFrame = nil
             if running.settingsAtStart.mode == .async {
                 running.async = AsyncInference(detector: running.detector, thread: running.inference) {
                     [weak self] outcome in
@@ -144,6 +163,34 @@ final class SwiftYolo: VideoFilterImpl {
             + "Put videoconvert before swiftyolo."
     }
 
+    func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
+        switch event.pointee.type {
+        case GST_EVENT_FLUSH_STOP, GST_EVENT_SEGMENT:
+            state.withLock { $0?.resetStream() }
+        case GST_EVENT_EOS:
+            // Let the job in flight finish, so its result and statistics are in before EOS goes on.
+            let inference = state.withLock { $0?.async != nil ? $0?.inference : nil }
+            _ = try? inference?.sync {}
+        default: break
+        }
+        return true
+    }
+
+    /// Sync mode holds each inferred frame for a forward: add that to the pipeline's latency.
+    func query(_ query: UnsafeMutablePointer<GstQuery>, onSourcePad: Bool) -> Bool? {
+        guard onSourcePad, query.pointee.type == GST_QUERY_LATENCY,
+              let own = state.withLock({ $0.map { $0.settingsAtStart.mode == .sync ? $0.detector.warmForwardMilliseconds : 0 } }),
+              let sinkPad = gst_element_get_static_pad(element.pointer, "sink") else { return nil }
+        defer { gst_object_unref(sinkPad) }
+        guard gst_pad_peer_query(sinkPad, query) != 0 else { return false }
+        var live: gboolean = 0
+        var low: GstClockTime = 0, high: GstClockTime = 0
+        gst_query_parse_latency(query, &live, &low, &high)
+        let added = GstClockTime(own * 1_000_000)
+        gst_query_set_latency(query, live, low + added, high != GstClockTime.max ? high + added : high)
+        return true
+    }
+
     func transformFrameInPlace(_ frame: VideoFrameRef) throws -> FlowOutcome {
         let s = settings.withLock { $0 }
         let detections = try state.withLock { running -> [LabeledDetection] in
@@ -151,18 +198,29 @@ final class SwiftYolo: VideoFilterImpl {
                 throw ElementError.failed("swiftyolo got a frame before its caps")
             }
             warnAboutUnknownClasses(running, s.classes)
-            let infer = running.frameIndex % UInt64(s.interval) == 0
+            let index = running.frameIndex
+            let infer = index % s.interval == 0
             running.frameIndex += 1
             let planes = framePlanes(frame, running.layout, running.matrix)
             if let async = running.async {
                 if infer {
                     let t0 = monotonicMilliseconds()
-                    async.submit(geometry: pre.geometry, settings: s.decode) { pre.fill($0, from: planes) }
+                    async.submit(geometry: pre.geometry, settings: s.decode, frame: index) { pre.fill($0, from: planes) }
                     let elapsed = monotonicMilliseconds() - t0
                     stats.withLock { $0.preprocess.add(elapsed) }
                 }
                 switch async.newest() {
-                case let .success(d): running.last = d
+                case let .success(found?):
+                    guard running.tracker != nil else {
+                        running.last = found.detections
+                        break
+                    }
+                    if found.frame != running.trackedFrame {
+                        running.trackedFrame = found.frame
+                        _ = running.tracker!.update(found.detections, frame: found.frame)
+                    }
+                    running.last = running.tracker!.predicted(at: index)
+                case .success(nil): break
                 case let .failure(e): throw ElementError.library(e.description)
                 }
             } else if infer, let tensor = running.tensor {
@@ -174,7 +232,11 @@ final class SwiftYolo: VideoFilterImpl {
                     let outcome = try running.inference.sync {
                         try detector.detect(tensor.baseAddress!, geometry: geometry, settings: decode)
                     }
-                    running.last = outcome.detections
+                    if running.tracker != nil {
+                        running.last = running.tracker!.update(outcome.detections, frame: index)
+                    } else {
+                        running.last = outcome.detections
+                    }
                     stats.withLock {
                         $0.preprocess.add(t1 - t0)
                         $0.record(outcome)
@@ -182,6 +244,8 @@ final class SwiftYolo: VideoFilterImpl {
                 } catch {
                     throw ElementError.library("\(running.detector.model.path): inference failed: \(error)")
                 }
+            } else if let tracker = running.tracker {
+                running.last = tracker.predicted(at: index)
             }
             return running.last
         }
@@ -189,7 +253,8 @@ final class SwiftYolo: VideoFilterImpl {
 
         let buffer = frame.buffer
         for d in detections where !buffer.addDetection(label: d.label, classId: d.classId, confidence: d.confidence,
-                                                       x: d.x, y: d.y, width: d.width, height: d.height) {
+                                                       x: d.x, y: d.y, width: d.width, height: d.height,
+                                                       trackId: d.trackId, predicted: d.predicted) {
             SwiftYolo.log.warning(element, "buffer not writable: detection \(d.label) not attached")
         }
         if s.postMessages {

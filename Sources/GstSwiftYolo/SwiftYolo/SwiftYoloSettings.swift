@@ -19,11 +19,21 @@ struct SwiftYoloSettings {
     var device: String = "cpu"
     var threads: Int = 0
     var postMessages: Bool = false
+    var tracker = TrackerSettings()
 
+    /// ByteTrack continues tracks with boxes below the confidence threshold (down to
+    /// track-low-thresh), so the detector keeps those for it.
     var decode: DecodeSettings {
-        DecodeSettings(confidenceThreshold: confidenceThreshold, iouThreshold: iouThreshold,
-                       maxDetections: maxDetections, classes: classes)
+        let floor = tracker.kind == .bytetrack ? min(confidenceThreshold, tracker.lowThreshold) : confidenceThreshold
+        return DecodeSettings(confidenceThreshold: floor, iouThreshold: iouThreshold, maxDetections: maxDetections,
+                              classes: classes)
     }
+
+    static let trackerValues: [(Int32, String, String)] = [
+        (TrackerKind.none.rawValue, "none", "No identities: each frame's detections stand alone"),
+        (TrackerKind.iou.rawValue, "iou", "Match boxes by overlap (no motion model)"),
+        (TrackerKind.bytetrack.rawValue, "bytetrack", "ByteTrack: Kalman motion, high- then low-score association"),
+    ]
 
     static let headValues: [(Int32, String, String)] = [
         (0, "auto", "Recognise the head from the output shape"),
@@ -53,12 +63,12 @@ struct SwiftYoloSettings {
                      blurb: "Comma-separated labels (or class ids) to keep; empty = all", .string(default: nil),
                      mutability: .playing),
         PropertySpec("interval", nick: "Interval",
-                     blurb: "Infer every N-th frame; frames between carry the last results",
+                     blurb: "Infer every N-th frame; frames between carry the tracker's predicted boxes (without a tracker: the last results)",
                      .int(min: 1, max: 10_000, default: 1), mutability: .playing),
         PropertySpec("mode", nick: "Mode",
                      blurb: "sync: each inferred frame waits for its result; async: inference runs on a worker on the newest frame and frames never wait",
                      .enumeration(typeName: "GstSwiftYoloMode",
-                                  values: [(0, "sync", "Wait for each result"), (1, "async", "Never wait; carry the newest results")],
+                                  values: [(0, "sync", "Wait for each result"), (1, "async", "Never wait; carry the newest results (moved by the tracker when one is set)")],
                                   default: 0)),
         PropertySpec("device", nick: "Device", blurb: "cpu, cuda or cuda:N", .string(default: "cpu")),
         PropertySpec("threads", nick: "Threads", blurb: "libtorch intra-op threads (0 = all cores)",
@@ -66,6 +76,23 @@ struct SwiftYoloSettings {
         PropertySpec("post-messages", nick: "Post messages",
                      blurb: "Post a `swiftyolo` element message (pts, json) per frame", .bool(default: false),
                      mutability: .playing),
+        PropertySpec("tracker", nick: "Tracker",
+                     blurb: "Give each object a track-id across frames and carry tracked boxes over frames without inference",
+                     .enumeration(typeName: "GstSwiftYoloTracker", values: trackerValues, default: 0)),
+        PropertySpec("track-high-thresh", nick: "Track high threshold",
+                     blurb: "bytetrack: boxes scoring above this are matched first", .double(min: 0, max: 1, default: 0.5)),
+        PropertySpec("track-low-thresh", nick: "Track low threshold",
+                     blurb: "bytetrack: boxes scoring above this (and below track-high-thresh) only continue tracks",
+                     .double(min: 0, max: 1, default: 0.1)),
+        PropertySpec("new-track-thresh", nick: "New track threshold",
+                     blurb: "bytetrack: an unmatched box starts a track only at this score",
+                     .double(min: 0, max: 1, default: 0.6)),
+        PropertySpec("match-threshold", nick: "Match threshold",
+                     blurb: "Largest matching cost (1 - IoU, fused with the score for bytetrack) a match may have",
+                     .double(min: 0, max: 1, default: 0.8)),
+        PropertySpec("track-buffer", nick: "Track buffer",
+                     blurb: "Frames (at 30 fps, scaled to the stream's rate) a lost track waits to be found again",
+                     .int(min: 1, max: 10_000, default: 30)),
         PropertySpec("model-info", nick: "Model information",
                      blurb: "The loaded model: path, head, classes, input-width, input-height (after start)",
                      .structure, mutability: .readOnly),
@@ -74,7 +101,8 @@ struct SwiftYoloSettings {
                      .structure, mutability: .readOnly),
     ]
 
-    mutating func set(_ name: String, _ value: PropertyValue) {
+    /// False for a name or value type the element does not declare.
+    mutating func set(_ name: String, _ value: PropertyValue) -> Bool {
         switch (name, value) {
         case let ("model", .string(s)): model = s.flatMap { $0.isEmpty ? nil : $0 }
         case let ("labels", .string(s)): labels = s.flatMap { $0.isEmpty ? nil : $0 }
@@ -90,8 +118,15 @@ struct SwiftYoloSettings {
         case let ("device", .string(s)): device = s ?? "cpu"
         case let ("threads", .int(i)): threads = Int(i)
         case let ("post-messages", .bool(b)): postMessages = b
-        default: break
+        case let ("tracker", .enumeration(e)): tracker.kind = TrackerKind(rawValue: e) ?? .none
+        case let ("track-high-thresh", .double(d)): tracker.highThreshold = d
+        case let ("track-low-thresh", .double(d)): tracker.lowThreshold = d
+        case let ("new-track-thresh", .double(d)): tracker.newTrackThreshold = d
+        case let ("match-threshold", .double(d)): tracker.matchThreshold = d
+        case let ("track-buffer", .int(i)): tracker.trackBuffer = Int(i)
+        default: return false
         }
+        return true
     }
 
     func get(_ name: String) -> PropertyValue? {
@@ -109,6 +144,12 @@ struct SwiftYoloSettings {
         case "device": return .string(device)
         case "threads": return .int(Int32(threads))
         case "post-messages": return .bool(postMessages)
+        case "tracker": return .enumeration(tracker.kind.rawValue)
+        case "track-high-thresh": return .double(tracker.highThreshold)
+        case "track-low-thresh": return .double(tracker.lowThreshold)
+        case "new-track-thresh": return .double(tracker.newTrackThreshold)
+        case "match-threshold": return .double(tracker.matchThreshold)
+        case "track-buffer": return .int(Int32(tracker.trackBuffer))
         default: return nil
         }
     }

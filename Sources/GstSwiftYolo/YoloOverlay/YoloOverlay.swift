@@ -3,12 +3,12 @@ import CPangoCairo
 import GstSwift
 import Synchronization
 
-/// `yolooverlay`: draws each ROI meta's box with its label and confidence, one stable
-/// colour per class, with Cairo and Pango (plain text: labels are never markup).
+/// `yolooverlay`: draws each ROI meta's box with its track id, label and confidence, one
+/// stable colour per track (per class when untracked), with Cairo and Pango (plain text: labels are never markup).
 final class YoloOverlay: VideoFilterImpl {
     static let elementDescription = ElementDescription(
         typeName: "GstYoloOverlay", elementName: "yolooverlay", longName: "Detection overlay",
-        classification: "Filter/Editor/Video", summary: "Draws detection boxes, labels and confidences from ROI metas",
+        classification: "Filter/Editor/Video", summary: "Draws detection boxes, track ids, labels and confidences from ROI metas",
         author: "ChatCast", sinkCaps: CairoFrame.caps, srcCaps: CairoFrame.caps,
         properties: [PropertySpec("show-confidence", nick: "Show confidence", blurb: "Write the confidence after the label",
                                   .bool(default: true), mutability: .playing)])
@@ -45,13 +45,15 @@ final class YoloOverlay: VideoFilterImpl {
             CairoFrame.setFont(layout, pixels: frame.height / 40)
             let lineWidth = max(2.0, Double(frame.height) / 240)
             for r in regions {
-                let c = YoloOverlay.colour(forClass: r.classId ?? 0)
+                // Tracked objects keep one colour each, so two balls are told apart.
+                let c = r.trackId.map(YoloOverlay.colour(forClass:)) ?? YoloOverlay.colour(forClass: r.classId ?? 0)
                 cairo_set_source_rgb(cr, c.r, c.g, c.b)
                 cairo_set_line_width(cr, lineWidth)
                 cairo_rectangle(cr, Double(r.x) + lineWidth / 2, Double(r.y) + lineWidth / 2,
                                 max(0, Double(r.width) - lineWidth), max(0, Double(r.height) - lineWidth))
                 cairo_stroke(cr)
                 var text = r.label ?? r.type
+                if let id = r.trackId { text = "#\(id) " + text }
                 if withConfidence, let confidence = r.confidence { text += " \(Int((confidence * 100).rounded()))%" }
                 // Plain text: pango_layout_set_text never parses markup.
                 pango_layout_set_text(layout, text, -1)
