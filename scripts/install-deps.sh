@@ -16,6 +16,7 @@ packages=(
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 time
   # the Ultralytics benchmark peer runs on Debian's torch 1.13 (venv below)
   python3-venv python3-torchvision python3-scipy python3-matplotlib python3-yaml python3-psutil python3-requests
+  python3-pandas
   # players the RTSP tests play every room with
   mpv
   # WebRTC for browsers (webrtcbin's ICE) and the browser the viewer page is tested in

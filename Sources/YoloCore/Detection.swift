@@ -14,6 +14,13 @@ public struct Box: Equatable, Sendable {
     public var height: Double { max(0, y2 - y1) }
     public var area: Double { width * height }
 
+    /// The box grown by `share` of its width and height on every side.
+    public func buffered(_ share: Double) -> Box {
+        guard share > 0 else { return self }
+        let dx = width * share, dy = height * share
+        return Box(x1: x1 - dx, y1: y1 - dy, x2: x2 + dx, y2: y2 + dy)
+    }
+
     public func iou(_ other: Box) -> Double {
         let w = min(x2, other.x2) - max(x1, other.x1)
         let h = min(y2, other.y2) - max(y1, other.y1)

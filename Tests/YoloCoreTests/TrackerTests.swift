@@ -163,3 +163,27 @@ final class ObjectTrackerTests: XCTestCase {
         XCTAssertEqual(s.maxFramesLost, 30)
     }
 }
+
+final class BufferedMatchingTests: XCTestCase {
+    /// Every fifth frame a ball moves 30 px: plain IoU of a track at rest (its motion not yet
+    /// known) misses it and the track dies; the buffer that grows with the gap keeps it.
+    func testSparseUpdatesStillConfirmTracksOfMovingObjects() {
+        var s = TrackerSettings()
+        s.kind = .bytetrack
+        var tracker = makeTracker(s, width: 640, height: 360)!
+        var ids: Set<Int> = []
+        for t in stride(from: 0, to: 60, by: 5) {
+            let box = LabeledDetection(label: "ball", classId: 0, confidence: 0.9, x: 20 + 6 * t, y: 100, width: 40, height: 40)
+            let out = tracker.update([box], frame: t)
+            XCTAssertEqual(out.count, 1, "frame \(t)")
+            ids.formUnion(out.compactMap(\.trackId))
+        }
+        XCTAssertEqual(ids, [1])
+    }
+
+    func testABufferGrowsTheBoxOnEverySide() {
+        let b = Box(x1: 10, y1: 20, x2: 50, y2: 40).buffered(0.5)
+        XCTAssertEqual(b, Box(x1: -10, y1: 10, x2: 70, y2: 50))
+        XCTAssertEqual(Box(x1: 0, y1: 0, x2: 1, y2: 1).buffered(0), Box(x1: 0, y1: 0, x2: 1, y2: 1))
+    }
+}

@@ -45,9 +45,10 @@ final class Forwarder: Sendable {
         outbox.send(state.take(fresh))
     }
 
-    /// Waits (up to 3 s) for the room's history so that waiting chat is decided, then leaves.
+    /// Waits (up to 10 s: a short clip can end before a loaded machine has even joined) for
+    /// the room's history so that waiting chat is decided and sent, then leaves.
     func stop() {
-        state.waitUntilReady(seconds: 3)
+        state.waitUntilReady(seconds: 10)
         client.stop()
     }
 }

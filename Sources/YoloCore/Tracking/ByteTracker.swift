@@ -2,7 +2,10 @@
 /// are matched to high-score boxes (IoU fused with the score), the tracks left over to
 /// low-score boxes, unconfirmed tracks to what remains; unmatched high boxes start tracks,
 /// lost tracks wait `maxFramesLost` frames to be found again. Class-agnostic, as theirs.
-/// Frames between updates advance the motion model one step per frame.
+/// Frames between updates advance the motion model one step per frame, and when updates
+/// are several frames apart (interval, async) boxes are compared with a buffer that grows
+/// with the gap (buffered IoU, as C-BIoU), so a track whose motion is not yet known still
+/// meets its object one update later. With an update every frame it is plain ByteTrack.
 public struct ByteTracker: ObjectTracker {
     enum State { case tracked, lost, removed }
 
@@ -42,6 +45,8 @@ public struct ByteTracker: ObjectTracker {
     private var tracks: [Track] = []
     private var ids = TrackIDs()
     public private(set) var lastFrame: Int?
+    /// The buffer of this update's comparisons.
+    private var buffer = 0.0
 
     public init(_ settings: TrackerSettings, width: Int, height: Int) {
         self.settings = settings
@@ -49,8 +54,14 @@ public struct ByteTracker: ObjectTracker {
         self.height = height
     }
 
+    /// The buffer added to each side of both boxes, as a share of their size, per frame of
+    /// gap beyond the first, and its largest value.
+    static let bufferPerFrame = 0.15, maxBuffer = 0.6
+
     public mutating func update(_ detections: [LabeledDetection], frame: Int) -> [LabeledDetection] {
         let firstFrame = lastFrame == nil
+        let gap = frame - (lastFrame ?? frame)
+        buffer = min(ByteTracker.maxBuffer, ByteTracker.bufferPerFrame * Double(max(0, gap - 1)))
         lastFrame = frame
         for i in tracks.indices { tracks[i].advance(to: frame) }
 
@@ -105,12 +116,12 @@ public struct ByteTracker: ObjectTracker {
         lastFrame = nil
     }
 
-    /// 1 − IoU of each track's predicted box with each detection, optionally fused with the
-    /// detection's score (1 − IoU·score), as Ultralytics' `fuse_score`.
+    /// 1 − IoU of each track's predicted box with each detection (both buffered), optionally
+    /// fused with the detection's score (1 − IoU·score), as Ultralytics' `fuse_score`.
     private func costs(_ rows: [Int], _ detections: [LabeledDetection], fuseScore: Bool) -> [[Double]] {
         rows.map { i in
             detections.map { d in
-                let iou = tracks[i].box.iou(d.box)
+                let iou = tracks[i].box.buffered(buffer).iou(d.box.buffered(buffer))
                 return 1 - (fuseScore ? iou * d.confidence : iou)
             }
         }
