@@ -4,7 +4,8 @@ import GstSwift
 import Synchronization
 
 /// `yolooverlay`: draws each ROI meta's box with its track id, label and confidence, one
-/// stable colour per track (per class when untracked), with Cairo and Pango (plain text: labels are never markup).
+/// stable colour per track (per class when untracked), with Cairo and Pango (plain text:
+/// labels are never markup).
 final class YoloOverlay: VideoFilterImpl {
     static let elementDescription = ElementDescription(
         typeName: "GstYoloOverlay", elementName: "yolooverlay", longName: "Detection overlay",
@@ -23,7 +24,7 @@ final class YoloOverlay: VideoFilterImpl {
 
     func property(_ name: String) -> PropertyValue { .bool(showConfidence.withLock { $0 }) }
 
-    /// A bright colour per class id (golden-ratio hue steps), the same in every frame.
+    /// A bright colour per class or track id (golden-ratio hue steps), the same in every frame.
     static func colour(forClass id: Int) -> (r: Double, g: Double, b: Double) {
         let hue = (Double(id) * 0.618_033_988_75 + 0.12).truncatingRemainder(dividingBy: 1)
         let h = hue * 6, x = 1 - abs(h.truncatingRemainder(dividingBy: 2) - 1)
