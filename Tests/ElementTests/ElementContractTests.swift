@@ -88,6 +88,25 @@ final class ElementContractTests: XCTestCase {
         return String(cString: text)
     }
 
+    /// Properties declared with the field they bind: unknown names and wrong value types are
+    /// refused, never silently dropped.
+    func testAPropertyTableRefusesWhatItDoesNotDeclare() {
+        struct Settings { var count = 1; var name: String? = nil }
+        let table = PropertyTable<Settings>([
+            .int(PropertySpec("count", nick: "Count", blurb: "", .int(min: 0, max: 9, default: 1)), \.count),
+            .string(PropertySpec("name", nick: "Name", blurb: "", .string(default: nil)), \.name),
+        ])
+        var s = Settings()
+        XCTAssertTrue(table.set("count", .int(7), on: &s))
+        XCTAssertEqual(table.get("count", from: s), .int(7))
+        XCTAssertFalse(table.set("count", .string("7"), on: &s), "wrong type")
+        XCTAssertFalse(table.set("colour", .int(1), on: &s), "undeclared name")
+        XCTAssertNil(table.get("colour", from: s))
+        XCTAssertTrue(table.set("name", .string(""), on: &s))
+        XCTAssertEqual(table.get("name", from: s), .string(nil), "empty means unset")
+        XCTAssertEqual(table.specs.map(\.name), ["count", "name"])
+    }
+
     func testStartOnlyPropertiesAreRefusedWhilePlaying() {
         let h = Harness("swiftyolo", properties: ["threads": 1])
         h.addSource("videotestsrc ! capsfilter caps=\"video/x-raw,format=NV12,width=160,height=120,framerate=30/1\"")

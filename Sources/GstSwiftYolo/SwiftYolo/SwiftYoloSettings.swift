@@ -43,56 +43,94 @@ struct SwiftYoloSettings {
     ]
     static let heads: [DetectionHead?] = [nil, .yolov8, .yolov5, .fastestdet]
 
-    static let properties: [PropertySpec] = [
-        PropertySpec("model", nick: "Model", blurb: "TorchScript model file (unset = the bundled default ball detector)",
-                     .string(default: nil)),
-        PropertySpec("labels", nick: "Labels", blurb: "Class names file, one per line (overrides export metadata)",
-                     .string(default: nil)),
-        PropertySpec("head", nick: "Head", blurb: "Output layout of the model",
-                     .enumeration(typeName: "GstSwiftYoloHead", values: headValues, default: 0)),
-        PropertySpec("input-size", nick: "Input size",
-                     blurb: "Model input side when the export has no metadata (0 = metadata or the family default)",
-                     .int(min: 0, max: 4096, default: 0)),
-        PropertySpec("conf-threshold", nick: "Confidence threshold", blurb: "Lowest score kept",
-                     .double(min: 0, max: 1, default: 0.25), mutability: .playing),
-        PropertySpec("iou-threshold", nick: "IoU threshold", blurb: "Overlap above which NMS suppresses a box",
-                     .double(min: 0, max: 1, default: 0.45), mutability: .playing),
-        PropertySpec("max-detections", nick: "Max detections", blurb: "Most objects kept per frame",
-                     .int(min: 0, max: 10_000, default: 100), mutability: .playing),
-        PropertySpec("classes", nick: "Classes",
-                     blurb: "Comma-separated labels (or class ids) to keep; empty = all", .string(default: nil),
-                     mutability: .playing),
-        PropertySpec("interval", nick: "Interval",
-                     blurb: "Infer every N-th frame; frames between carry the tracker's predicted boxes (without a tracker: the last results)",
-                     .int(min: 1, max: 10_000, default: 1), mutability: .playing),
-        PropertySpec("mode", nick: "Mode",
-                     blurb: "sync: each inferred frame waits for its result; async: inference runs on a worker on the newest frame and frames never wait",
-                     .enumeration(typeName: "GstSwiftYoloMode",
-                                  values: [(0, "sync", "Wait for each result"), (1, "async", "Never wait; carry the newest results (moved by the tracker when one is set)")],
-                                  default: 0)),
-        PropertySpec("device", nick: "Device", blurb: "cpu, cuda or cuda:N", .string(default: "cpu")),
-        PropertySpec("threads", nick: "Threads", blurb: "libtorch intra-op threads (0 = all cores)",
-                     .int(min: 0, max: 256, default: 0)),
-        PropertySpec("post-messages", nick: "Post messages",
-                     blurb: "Post a `swiftyolo` element message (pts, json) per frame", .bool(default: false),
-                     mutability: .playing),
-        PropertySpec("tracker", nick: "Tracker",
-                     blurb: "Give each object a track-id across frames and carry tracked boxes over frames without inference",
-                     .enumeration(typeName: "GstSwiftYoloTracker", values: trackerValues, default: 0)),
-        PropertySpec("track-high-thresh", nick: "Track high threshold",
-                     blurb: "bytetrack: boxes scoring above this are matched first", .double(min: 0, max: 1, default: 0.5)),
-        PropertySpec("track-low-thresh", nick: "Track low threshold",
-                     blurb: "bytetrack: boxes scoring above this (and below track-high-thresh) only continue tracks",
-                     .double(min: 0, max: 1, default: 0.1)),
-        PropertySpec("new-track-thresh", nick: "New track threshold",
-                     blurb: "bytetrack: an unmatched box starts a track only at this score",
-                     .double(min: 0, max: 1, default: 0.6)),
-        PropertySpec("match-threshold", nick: "Match threshold",
-                     blurb: "Largest matching cost (1 - IoU, fused with the score for bytetrack) a match may have",
-                     .double(min: 0, max: 1, default: 0.8)),
-        PropertySpec("track-buffer", nick: "Track buffer",
-                     blurb: "Frames (at 30 fps, scaled to the stream's rate) a lost track waits to be found again",
-                     .int(min: 1, max: 10_000, default: 30)),
+    /// Writable properties, each bound to its field (read-only `stats` and `model-info`
+    /// come from the running element).
+    static let table = PropertyTable<SwiftYoloSettings>([
+        .string(PropertySpec("model", nick: "Model", blurb: "TorchScript model file (unset = the bundled default ball detector)",
+                             .string(default: nil)), \.model),
+        .string(PropertySpec("labels", nick: "Labels", blurb: "Class names file, one per line (overrides export metadata)",
+                             .string(default: nil)), \.labels),
+        BoundProperty(PropertySpec("head", nick: "Head", blurb: "Output layout of the model",
+                                   .enumeration(typeName: "GstSwiftYoloHead", values: headValues, default: 0)),
+                      get: { .enumeration(Int32(heads.firstIndex(of: $0.head) ?? 0)) },
+                      set: { s, v in
+                          guard case let .enumeration(e) = v, heads.indices.contains(Int(e)) else { return false }
+                          s.head = heads[Int(e)]
+                          return true
+                      }),
+        .int(PropertySpec("input-size", nick: "Input size",
+                          blurb: "Model input side when the export has no metadata (0 = metadata or the family default)",
+                          .int(min: 0, max: 4096, default: 0)), \.inputSize),
+        .double(PropertySpec("conf-threshold", nick: "Confidence threshold", blurb: "Lowest score kept",
+                             .double(min: 0, max: 1, default: 0.25), mutability: .playing), \.confidenceThreshold),
+        .double(PropertySpec("iou-threshold", nick: "IoU threshold", blurb: "Overlap above which NMS suppresses a box",
+                             .double(min: 0, max: 1, default: 0.45), mutability: .playing), \.iouThreshold),
+        .int(PropertySpec("max-detections", nick: "Max detections", blurb: "Most objects kept per frame",
+                          .int(min: 0, max: 10_000, default: 100), mutability: .playing), \.maxDetections),
+        BoundProperty(PropertySpec("classes", nick: "Classes",
+                                   blurb: "Comma-separated labels (or class ids) to keep; empty = all", .string(default: nil),
+                                   mutability: .playing),
+                      get: { .string($0.classes.isEmpty ? nil : $0.classes.joined(separator: ",")) },
+                      set: { s, v in
+                          guard case let .string(text) = v else { return false }
+                          s.classes = (text ?? "").split(separator: ",").map { String($0).trimmingSpaces() }
+                              .filter { !$0.isEmpty }
+                          return true
+                      }),
+        .int(PropertySpec("interval", nick: "Interval",
+                          blurb: "Infer every N-th frame; frames between carry the tracker's predicted boxes (without a tracker: the last results)",
+                          .int(min: 1, max: 10_000, default: 1), mutability: .playing), \.interval),
+        BoundProperty(PropertySpec("mode", nick: "Mode",
+                                   blurb: "sync: each inferred frame waits for its result; async: inference runs on a worker on the newest frame and frames never wait",
+                                   .enumeration(typeName: "GstSwiftYoloMode",
+                                                values: [(0, "sync", "Wait for each result"),
+                                                         (1, "async", "Never wait; carry the newest results (moved by the tracker when one is set)")],
+                                                default: 0)),
+                      get: { .enumeration($0.mode.rawValue) },
+                      set: { s, v in
+                          guard case let .enumeration(e) = v, let mode = Mode(rawValue: e) else { return false }
+                          s.mode = mode
+                          return true
+                      }),
+        BoundProperty(PropertySpec("device", nick: "Device", blurb: "cpu, cuda or cuda:N", .string(default: "cpu")),
+                      get: { .string($0.device) },
+                      set: { s, v in
+                          guard case let .string(text) = v else { return false }
+                          s.device = text ?? "cpu"
+                          return true
+                      }),
+        .int(PropertySpec("threads", nick: "Threads", blurb: "libtorch intra-op threads (0 = all cores)",
+                          .int(min: 0, max: 256, default: 0)), \.threads),
+        .bool(PropertySpec("post-messages", nick: "Post messages",
+                           blurb: "Post a `swiftyolo` element message (pts, json) per frame", .bool(default: false),
+                           mutability: .playing), \.postMessages),
+        BoundProperty(PropertySpec("tracker", nick: "Tracker",
+                                   blurb: "Give each object a track-id across frames and carry tracked boxes over frames without inference",
+                                   .enumeration(typeName: "GstSwiftYoloTracker", values: trackerValues, default: 0)),
+                      get: { .enumeration($0.tracker.kind.rawValue) },
+                      set: { s, v in
+                          guard case let .enumeration(e) = v, let kind = TrackerKind(rawValue: e) else { return false }
+                          s.tracker.kind = kind
+                          return true
+                      }),
+        .double(PropertySpec("track-high-thresh", nick: "Track high threshold",
+                             blurb: "bytetrack: boxes scoring above this are matched first",
+                             .double(min: 0, max: 1, default: 0.5)), \.tracker.highThreshold),
+        .double(PropertySpec("track-low-thresh", nick: "Track low threshold",
+                             blurb: "bytetrack: boxes scoring above this (and below track-high-thresh) only continue tracks",
+                             .double(min: 0, max: 1, default: 0.1)), \.tracker.lowThreshold),
+        .double(PropertySpec("new-track-thresh", nick: "New track threshold",
+                             blurb: "bytetrack: an unmatched box starts a track only at this score",
+                             .double(min: 0, max: 1, default: 0.6)), \.tracker.newTrackThreshold),
+        .double(PropertySpec("match-threshold", nick: "Match threshold",
+                             blurb: "Largest matching cost (1 - IoU, fused with the score for bytetrack) a match may have",
+                             .double(min: 0, max: 1, default: 0.8)), \.tracker.matchThreshold),
+        .int(PropertySpec("track-buffer", nick: "Track buffer",
+                          blurb: "Frames (at 30 fps, scaled to the stream's rate) a lost track waits to be found again",
+                          .int(min: 1, max: 10_000, default: 30)), \.tracker.trackBuffer),
+    ])
+
+    static let properties: [PropertySpec] = table.specs + [
         PropertySpec("model-info", nick: "Model information",
                      blurb: "The loaded model: path, head, classes, input-width, input-height (after start)",
                      .structure, mutability: .readOnly),
@@ -102,55 +140,7 @@ struct SwiftYoloSettings {
     ]
 
     /// False for a name or value type the element does not declare.
-    mutating func set(_ name: String, _ value: PropertyValue) -> Bool {
-        switch (name, value) {
-        case let ("model", .string(s)): model = s.flatMap { $0.isEmpty ? nil : $0 }
-        case let ("labels", .string(s)): labels = s.flatMap { $0.isEmpty ? nil : $0 }
-        case let ("head", .enumeration(e)): head = SwiftYoloSettings.heads[Int(e)]
-        case let ("input-size", .int(i)): inputSize = Int(i)
-        case let ("conf-threshold", .double(d)): confidenceThreshold = d
-        case let ("iou-threshold", .double(d)): iouThreshold = d
-        case let ("max-detections", .int(i)): maxDetections = Int(i)
-        case let ("classes", .string(s)):
-            classes = (s ?? "").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
-        case let ("interval", .int(i)): interval = max(1, Int(i))
-        case let ("mode", .enumeration(e)): mode = Mode(rawValue: e) ?? .sync
-        case let ("device", .string(s)): device = s ?? "cpu"
-        case let ("threads", .int(i)): threads = Int(i)
-        case let ("post-messages", .bool(b)): postMessages = b
-        case let ("tracker", .enumeration(e)): tracker.kind = TrackerKind(rawValue: e) ?? .none
-        case let ("track-high-thresh", .double(d)): tracker.highThreshold = d
-        case let ("track-low-thresh", .double(d)): tracker.lowThreshold = d
-        case let ("new-track-thresh", .double(d)): tracker.newTrackThreshold = d
-        case let ("match-threshold", .double(d)): tracker.matchThreshold = d
-        case let ("track-buffer", .int(i)): tracker.trackBuffer = Int(i)
-        default: return false
-        }
-        return true
-    }
+    mutating func set(_ name: String, _ value: PropertyValue) -> Bool { SwiftYoloSettings.table.set(name, value, on: &self) }
 
-    func get(_ name: String) -> PropertyValue? {
-        switch name {
-        case "model": return .string(model)
-        case "labels": return .string(labels)
-        case "head": return .enumeration(Int32(SwiftYoloSettings.heads.firstIndex(of: head) ?? 0))
-        case "input-size": return .int(Int32(inputSize))
-        case "conf-threshold": return .double(confidenceThreshold)
-        case "iou-threshold": return .double(iouThreshold)
-        case "max-detections": return .int(Int32(maxDetections))
-        case "classes": return .string(classes.isEmpty ? nil : classes.joined(separator: ","))
-        case "interval": return .int(Int32(interval))
-        case "mode": return .enumeration(mode.rawValue)
-        case "device": return .string(device)
-        case "threads": return .int(Int32(threads))
-        case "post-messages": return .bool(postMessages)
-        case "tracker": return .enumeration(tracker.kind.rawValue)
-        case "track-high-thresh": return .double(tracker.highThreshold)
-        case "track-low-thresh": return .double(tracker.lowThreshold)
-        case "new-track-thresh": return .double(tracker.newTrackThreshold)
-        case "match-threshold": return .double(tracker.matchThreshold)
-        case "track-buffer": return .int(Int32(tracker.trackBuffer))
-        default: return nil
-        }
-    }
+    func get(_ name: String) -> PropertyValue? { SwiftYoloSettings.table.get(name, from: self) }
 }

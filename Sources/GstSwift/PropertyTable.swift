@@ -1,0 +1,70 @@
+/// A property declared once with the settings field it reads and writes, so its spec, its
+/// getter and its setter cannot disagree and no declared name can be forgotten.
+public struct BoundProperty<Settings> {
+    public let spec: PropertySpec
+    let read: (Settings) -> PropertyValue
+    /// False when the value is not of the property's type.
+    let write: (inout Settings, PropertyValue) -> Bool
+
+    public init(_ spec: PropertySpec, get: @escaping (Settings) -> PropertyValue,
+                set: @escaping (inout Settings, PropertyValue) -> Bool) {
+        self.spec = spec
+        read = get
+        write = set
+    }
+
+    public static func bool(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, Bool>) -> Self {
+        Self(spec, get: { .bool($0[keyPath: field]) }) { s, v in
+            guard case let .bool(b) = v else { return false }
+            s[keyPath: field] = b
+            return true
+        }
+    }
+
+    public static func int(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, Int>) -> Self {
+        Self(spec, get: { .int(Int32(clamping: $0[keyPath: field])) }) { s, v in
+            guard case let .int(i) = v else { return false }
+            s[keyPath: field] = Int(i)
+            return true
+        }
+    }
+
+    public static func double(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, Double>) -> Self {
+        Self(spec, get: { .double($0[keyPath: field]) }) { s, v in
+            guard case let .double(d) = v else { return false }
+            s[keyPath: field] = d
+            return true
+        }
+    }
+
+    /// A string where empty and unset both mean unset.
+    public static func string(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, String?>) -> Self {
+        Self(spec, get: { .string($0[keyPath: field]) }) { s, v in
+            guard case let .string(text) = v else { return false }
+            s[keyPath: field] = text.flatMap { $0.isEmpty ? nil : $0 }
+            return true
+        }
+    }
+}
+
+/// An element's settable properties by name.
+public struct PropertyTable<Settings> {
+    private let byName: [String: BoundProperty<Settings>]
+    /// The specs in declaration order, for the element description.
+    public let specs: [PropertySpec]
+
+    public init(_ properties: [BoundProperty<Settings>]) {
+        specs = properties.map(\.spec)
+        byName = Dictionary(properties.map { ($0.spec.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// False for a name the table does not declare or a value of the wrong type.
+    public func set(_ name: String, _ value: PropertyValue, on settings: inout Settings) -> Bool {
+        byName[name]?.write(&settings, value) ?? false
+    }
+
+    /// nil for a name the table does not declare.
+    public func get(_ name: String, from settings: Settings) -> PropertyValue? {
+        byName[name]?.read(settings)
+    }
+}
