@@ -37,6 +37,15 @@ public struct BoundProperty<Settings> {
         }
     }
 
+    /// A string that falls back to `whenUnset` when set to nothing or to "".
+    public static func string(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, String>, whenUnset: String) -> Self {
+        Self(spec, get: { .string($0[keyPath: field]) }) { s, v in
+            guard case let .string(text) = v else { return false }
+            s[keyPath: field] = text.flatMap { $0.isEmpty ? nil : $0 } ?? whenUnset
+            return true
+        }
+    }
+
     /// A string where empty and unset both mean unset.
     public static func string(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, String?>) -> Self {
         Self(spec, get: { .string($0[keyPath: field]) }) { s, v in

@@ -18,30 +18,36 @@ final class ChatInject: TransformImpl {
         typeName: "GstChatInject", elementName: "chatinject", longName: "ChatCast SEI injector",
         classification: "Codec/Muxer/Video", summary: "Carries chat and detections inside H.264 as SEI",
         author: "ChatCast", sinkCaps: ChatParse.caps, srcCaps: ChatParse.caps,
-        properties: [
-            PropertySpec("messages-file", nick: "Messages file",
-                         blurb: "Text file followed like tail -f: one `nick: text` or JSON message per line", .string(default: nil)),
-            PropertySpec("from-start", nick: "From start",
-                         blurb: "Read the messages file from its start (default: only lines appended after start)",
-                         .bool(default: false)),
-            PropertySpec("server", nick: "Chat server",
-                         blurb: "irc://HOST:PORT (or ircs://): every PRIVMSG of `room` goes into the stream", .string(default: nil)),
-            PropertySpec("password", nick: "Server password", blurb: "IRC server password (PASS)", .string(default: nil)),
-            PropertySpec("room", nick: "Room", blurb: "IRC room to carry, and room of messages that name none",
-                         .string(default: "lobby"), mutability: .playing),
-            PropertySpec("nick", nick: "Nick", blurb: "IRC nick, and nick of messages that name none", .string(default: "chatcast"),
-                         mutability: .playing),
-            PropertySpec("repeat-count", nick: "Repeat count", blurb: "Recent messages repeated on every IDR frame",
-                         .int(min: 0, max: 32, default: 8), mutability: .playing),
-            PropertySpec("max-backlog", nick: "Max backlog",
-                         blurb: "Messages waiting for frames at most; beyond it the oldest is dropped (counted in dropped)",
-                         .int(min: 1, max: 1_000_000, default: 1000), mutability: .playing),
+        properties: table.specs + [
             PropertySpec("dropped", nick: "Dropped", blurb: "Messages dropped from a full backlog so far",
                          .uint(min: 0, max: .max, default: 0), mutability: .readOnly),
         ],
         signals: [SignalSpec("send", parameters: [.string, .string, .string], isAction: true)])
 
     static let log = DebugCategory(name: "chatinject", description: "ChatCast SEI injector")
+
+    static let table = PropertyTable<Settings>([
+        .string(PropertySpec("messages-file", nick: "Messages file",
+                             blurb: "Text file followed like tail -f: one `nick: text` or JSON message per line",
+                             .string(default: nil)), \.messagesFile),
+        .bool(PropertySpec("from-start", nick: "From start",
+                           blurb: "Read the messages file from its start (default: only lines appended after start)",
+                           .bool(default: false)), \.fromStart),
+        .string(PropertySpec("server", nick: "Chat server",
+                             blurb: "irc://HOST:PORT (or ircs://): every PRIVMSG of `room` goes into the stream",
+                             .string(default: nil)), \.server),
+        .string(PropertySpec("password", nick: "Server password", blurb: "IRC server password (PASS)", .string(default: nil)),
+                \.password),
+        .string(PropertySpec("room", nick: "Room", blurb: "IRC room to carry, and room of messages that name none",
+                             .string(default: "lobby"), mutability: .playing), \.room, whenUnset: "lobby"),
+        .string(PropertySpec("nick", nick: "Nick", blurb: "IRC nick, and nick of messages that name none",
+                             .string(default: "chatcast"), mutability: .playing), \.nick, whenUnset: "chatcast"),
+        .int(PropertySpec("repeat-count", nick: "Repeat count", blurb: "Recent messages repeated on every IDR frame",
+                          .int(min: 0, max: 32, default: 8), mutability: .playing), \.repeatCount),
+        .int(PropertySpec("max-backlog", nick: "Max backlog",
+                          blurb: "Messages waiting for frames at most; beyond it the oldest is dropped (counted in dropped)",
+                          .int(min: 1, max: 1_000_000, default: 1000), mutability: .playing), \.maxBacklog),
+    ])
 
     struct Settings {
         var messagesFile: String?
@@ -66,35 +72,14 @@ final class ChatInject: TransformImpl {
     init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        settings.withLock { s in
-            switch (name, value) {
-            case let ("messages-file", .string(v)): s.messagesFile = v.flatMap { $0.isEmpty ? nil : $0 }
-            case let ("server", .string(v)): s.server = v.flatMap { $0.isEmpty ? nil : $0 }
-            case let ("password", .string(v)): s.password = v.flatMap { $0.isEmpty ? nil : $0 }
-            case let ("room", .string(v)): s.room = v ?? "lobby"
-            case let ("nick", .string(v)): s.nick = v ?? "chatcast"
-            case let ("repeat-count", .int(v)): s.repeatCount = Int(v)
-            case let ("from-start", .bool(v)): s.fromStart = v
-            case let ("max-backlog", .int(v)): s.maxBacklog = Int(v)
-            default: break
-            }
+        if !settings.withLock({ ChatInject.table.set(name, value, on: &$0) }) {
+            ChatInject.log.warning(element, "property \(name): value \(value) not understood; unchanged")
         }
     }
 
     func property(_ name: String) -> PropertyValue {
-        settings.withLock { s in
-            switch name {
-            case "messages-file": return .string(s.messagesFile)
-            case "server": return .string(s.server)
-            case "password": return .string(s.password)
-            case "room": return .string(s.room)
-            case "nick": return .string(s.nick)
-            case "from-start": return .bool(s.fromStart)
-            case "max-backlog": return .int(Int32(s.maxBacklog))
-            case "dropped": return .uint(UInt32(clamping: drops.total))
-            default: return .int(Int32(s.repeatCount))
-            }
-        }
+        if name == "dropped" { return .uint(UInt32(clamping: drops.total)) }
+        return settings.withLock { ChatInject.table.get(name, from: $0) } ?? .string(nil)
     }
 
     /// `send(room, nick, text)`: empty room or nick take the properties' values.

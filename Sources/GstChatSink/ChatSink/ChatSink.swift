@@ -17,18 +17,25 @@ final class ChatSink: SinkImpl {
     static let elementDescription = ElementDescription(
         typeName: "GstChatSink", elementName: "chatsink", longName: "ChatCast JSON lines sink", classification: "Sink",
         summary: "Writes chat and detections as JSON lines", author: "ChatCast", sinkCaps: "ANY", srcCaps: nil,
-        properties: [PropertySpec("location", nick: "Location", blurb: "File to write (unset = standard output)",
-                                  .string(default: nil)),
-                     PropertySpec("server", nick: "Chat server", blurb: "irc://HOST:PORT (or ircs://) to forward chat to",
-                                  .string(default: nil)),
-                     PropertySpec("password", nick: "Server password", blurb: "IRC server password (PASS)", .string(default: nil)),
-                     PropertySpec("room", nick: "Room", blurb: "IRC room chat is forwarded to", .string(default: "lobby")),
-                     PropertySpec("nick", nick: "Nick", blurb: "IRC nick of the forwarder", .string(default: "chatsink")),
-                     PropertySpec("dropped", nick: "Dropped",
-                                  blurb: "Chat not forwarded because the IRC server stayed unreachable (oldest dropped first)",
-                                  .uint(min: 0, max: .max, default: 0), mutability: .readOnly)])
+        properties: table.specs + [
+            PropertySpec("dropped", nick: "Dropped",
+                         blurb: "Chat not forwarded because the IRC server stayed unreachable (oldest dropped first)",
+                         .uint(min: 0, max: .max, default: 0), mutability: .readOnly)])
 
     static let log = DebugCategory(name: "chatsink", description: "ChatCast JSON lines sink")
+
+    static let table = PropertyTable<Settings>([
+        .string(PropertySpec("location", nick: "Location", blurb: "File to write (unset = standard output)",
+                             .string(default: nil)), \.location),
+        .string(PropertySpec("server", nick: "Chat server", blurb: "irc://HOST:PORT (or ircs://) to forward chat to",
+                             .string(default: nil)), \.server),
+        .string(PropertySpec("password", nick: "Server password", blurb: "IRC server password (PASS)", .string(default: nil)),
+                \.password),
+        .string(PropertySpec("room", nick: "Room", blurb: "IRC room chat is forwarded to", .string(default: "lobby")),
+                \.room, whenUnset: "lobby"),
+        .string(PropertySpec("nick", nick: "Nick", blurb: "IRC nick of the forwarder", .string(default: "chatsink")),
+                \.nick, whenUnset: "chatsink"),
+    ])
 
     struct Settings {
         var location: String?
@@ -55,31 +62,14 @@ final class ChatSink: SinkImpl {
     }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        guard case let .string(text) = value else { return }
-        let v = text.flatMap { $0.isEmpty ? nil : $0 }
-        settings.withLock { s in
-            switch name {
-            case "location": s.location = v
-            case "server": s.server = v
-            case "password": s.password = v
-            case "room": s.room = v ?? "lobby"
-            case "nick": s.nick = v ?? "chatsink"
-            default: break
-            }
+        if !settings.withLock({ ChatSink.table.set(name, value, on: &$0) }) {
+            ChatSink.log.warning(element, "property \(name): value \(value) not understood; unchanged")
         }
     }
 
     func property(_ name: String) -> PropertyValue {
         if name == "dropped" { return .uint(UInt32(clamping: drops.total)) }
-        return settings.withLock { s in
-            switch name {
-            case "location": return .string(s.location)
-            case "server": return .string(s.server)
-            case "password": return .string(s.password)
-            case "room": return .string(s.room)
-            default: return .string(s.nick)
-            }
-        }
+        return settings.withLock { ChatSink.table.get(name, from: $0) } ?? .string(nil)
     }
 
     func start() throws {
