@@ -50,6 +50,24 @@ final class ChatInjectTests: XCTestCase {
         return (try found.payloads.map { try EnvelopeDecoder.decode($0) }, outBytes)
     }
 
+    /// `from-start=true` carries what the file already holds even when the stream is one
+    /// frame long: the file is read before the first frame can pass.
+    func testFromStartCarriesTheFileIntoAOneFrameStream() throws {
+        let dir = NSTemporaryDirectory() + "chatcast-fromstart-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "carol: in the first frame\n".write(toFile: dir + "/chat.txt", atomically: true, encoding: .utf8)
+        let record = try gstLaunch(["videotestsrc", "num-buffers=1", "!", "video/x-raw,format=I420,width=160,height=120", "!",
+                                    "x264enc", "tune=zerolatency", "!", "h264parse", "!", "chatinject",
+                                    "messages-file=\(dir)/chat.txt", "from-start=true", "!", "matroskamux", "!", "filesink",
+                                    "location=\(dir)/one.mkv"])
+        XCTAssertEqual(record.status, 0, record.stderr)
+        let play = try gstLaunch(["filesrc", "location=\(dir)/one.mkv", "!", "matroskademux", "!", "h264parse", "!",
+                                  "chatparse", "!", "chatsink"])
+        XCTAssertEqual(play.status, 0, play.stderr)
+        XCTAssertTrue(play.stdout.contains(#""text":"in the first frame""#), play.stdout)
+    }
+
     func testTwoMessagesSentWithinOneFrameBothArriveBeforeTheSlice() throws {
         let h = harness()
         send(h, "alice", "hi")
