@@ -33,14 +33,11 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
         var frameIndex = 0
         var warnedClasses: [String] = []
         var tracker: ObjectTracker?
-        /// The frame of the newest async result the tracker has seen.
-        var trackedFrame: Int?
 
         /// A flush or a new segment: nothing found before it describes what comes after.
         func resetStream() {
             async?.reset()
             tracker?.reset()
-            trackedFrame = nil
             last = []
             frameIndex = 0
         }
@@ -141,7 +138,6 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
             var tracking = running.settingsAtStart.tracker
             tracking.frameRate = info.frameRate
             running.tracker = makeTracker(tracking, width: info.width, height: info.height)
-            running.trackedFrame = nil
             if running.settingsAtStart.mode == .async {
                 running.async = AsyncInference(detector: running.detector, thread: running.inference) {
                     [weak self] outcome in
@@ -215,8 +211,7 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
                         running.last = found.detections
                         break
                     }
-                    if found.frame != running.trackedFrame {
-                        running.trackedFrame = found.frame
+                    if found.frame != running.tracker!.lastFrame {
                         _ = running.tracker!.update(found.detections, frame: found.frame)
                     }
                     running.last = running.tracker!.predicted(at: index)
