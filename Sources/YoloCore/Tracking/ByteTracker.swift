@@ -5,7 +5,10 @@
 /// Frames between updates advance the motion model one step per frame, and when updates
 /// are several frames apart (interval, async) boxes are compared with a buffer that grows
 /// with the gap (buffered IoU, as C-BIoU), so a track whose motion is not yet known still
-/// meets its object one update later. With an update every frame it is plain ByteTrack.
+/// meets its object one update later. One more departure, with an update every frame: a box
+/// that overlaps the predicted boxes of two tracks is two objects merging, and a tracked
+/// track matched to it keeps its own motion instead of being pulled onto the blob, so the
+/// two come out of the merge on their own paths (fewer id switches where objects cross).
 public struct ByteTracker: ObjectTracker {
     enum State { case tracked, lost, removed }
 
@@ -29,6 +32,12 @@ public struct ByteTracker: ObjectTracker {
                 filter.predict(holdHeight: state != .tracked)
                 filterFrame += 1
             }
+        }
+
+        /// Matched to a box it shares with another track: it keeps its own motion.
+        mutating func coast(_ d: LabeledDetection, frame: Int) {
+            detection = d
+            self.frame = frame
         }
 
         mutating func update(_ d: LabeledDetection, frame: Int) {
@@ -73,7 +82,15 @@ public struct ByteTracker: ObjectTracker {
         // 1. Confirmed and lost tracks against high-score boxes.
         let first = LinearAssignment.solve(costs(pool, high, fuseScore: true), columns: high.count,
                                            threshold: settings.matchThreshold)
-        for (r, c) in first.matches { tracks[pool[r]].update(high[c], frame: frame) }
+        // Across a gap the motion model is too unsure to coast on (worse on the recorded clips).
+        let shared = gap <= 1 ? sharedBoxes(high, among: pool) : []
+        for (r, c) in first.matches {
+            if shared.contains(c) && tracks[pool[r]].state == .tracked {
+                tracks[pool[r]].coast(high[c], frame: frame)
+            } else {
+                tracks[pool[r]].update(high[c], frame: frame)
+            }
+        }
 
         // 2. Tracks still tracked but unmatched against low-score boxes.
         let remaining = first.unmatchedRows.map { pool[$0] }.filter { tracks[$0].state == .tracked }
@@ -115,6 +132,16 @@ public struct ByteTracker: ObjectTracker {
         tracks = []
         lastFrame = nil
     }
+
+    /// The detections that overlap (IoU > `sharedOverlap`) the predicted boxes of two or more
+    /// tracks: objects merged into one box, or about to be.
+    private func sharedBoxes(_ detections: [LabeledDetection], among rows: [Int]) -> Set<Int> {
+        Set(detections.indices.filter { c in
+            rows.lazy.filter { tracks[$0].box.iou(detections[c].box) > ByteTracker.sharedOverlap }.prefix(2).count == 2
+        })
+    }
+
+    static let sharedOverlap = 0.2
 
     /// 1 − IoU of each track's predicted box with each detection (both buffered), optionally
     /// fused with the detection's score (1 − IoU·score), as Ultralytics' `fuse_score`.
