@@ -12,12 +12,16 @@ final class ChatOverlay: VideoFilterImpl {
         typeName: "GstChatOverlay", elementName: "chatoverlay", longName: "Chat overlay",
         classification: "Filter/Editor/Video", summary: "Draws the last chat lines from chat metas", author: "ChatCast",
         sinkCaps: CairoFrame.caps, srcCaps: CairoFrame.caps,
-        properties: [
-            PropertySpec("lines", nick: "Lines", blurb: "Most chat lines shown", .int(min: 1, max: 50, default: 5),
-                         mutability: .playing),
-            PropertySpec("duration", nick: "Duration", blurb: "Seconds a line stays on screen",
-                         .double(min: 0.1, max: 3600, default: 10), mutability: .playing),
-        ])
+        properties: table.specs)
+
+    static let log = DebugCategory(name: "chatoverlay", description: "Chat overlay")
+
+    static let table = PropertyTable<Settings>([
+        .int(PropertySpec("lines", nick: "Lines", blurb: "Most chat lines shown", .int(min: 1, max: 50, default: 5),
+                          mutability: .playing), \.lines),
+        .double(PropertySpec("duration", nick: "Duration", blurb: "Seconds a line stays on screen",
+                             .double(min: 0.1, max: 3600, default: 10), mutability: .playing), \.duration),
+    ])
 
     struct Settings { var lines = 5; var duration = 10.0 }
     struct Line { var id: String; var text: String; var since: UInt64 }
@@ -25,20 +29,18 @@ final class ChatOverlay: VideoFilterImpl {
     private let settings = Mutex(Settings())
     private let shown = Mutex<[Line]>([])
 
-    init(element: ElementRef) {}
+    private let element: ElementRef
+
+    init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        settings.withLock { s in
-            switch (name, value) {
-            case let ("lines", .int(n)): s.lines = Int(n)
-            case let ("duration", .double(d)): s.duration = d
-            default: break
-            }
+        if !settings.withLock({ ChatOverlay.table.set(name, value, on: &$0) }) {
+            ChatOverlay.log.warning(element, "property \(name): value \(value) not understood; unchanged")
         }
     }
 
     func property(_ name: String) -> PropertyValue {
-        settings.withLock { name == "lines" ? .int(Int32($0.lines)) : .double($0.duration) }
+        settings.withLock { ChatOverlay.table.get(name, from: $0) } ?? .string(nil)
     }
 
     func stop() throws { shown.withLock { $0 = [] } }

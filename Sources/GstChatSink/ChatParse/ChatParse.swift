@@ -28,15 +28,23 @@ final class ChatParse: TransformImpl {
                                   .uint(min: 0, max: .max, default: 0), mutability: .readOnly),
                      PropertySpec("dropped-objects", nick: "Dropped objects", blurb: "Detected objects left out so far",
                                   .uint(min: 0, max: .max, default: 0), mutability: .readOnly),
-                     PropertySpec("strip-sei", nick: "Strip SEI",
-                                  blurb: "Remove ChatCast SEI from the stream after reading it", .bool(default: false),
-                                  mutability: .playing),
-                     PropertySpec("post-messages", nick: "Post messages",
-                                  blurb: "Post a chatparse element message (field json) per chat message and detections line",
-                                  .bool(default: true), mutability: .playing)],
+                    ] + table.specs,
         signals: [SignalSpec("message", parameters: [.string])])
 
     static let log = DebugCategory(name: "chatparse", description: "ChatCast SEI parser")
+
+    static let table = PropertyTable<Settings>([
+        .bool(PropertySpec("strip-sei", nick: "Strip SEI", blurb: "Remove ChatCast SEI from the stream after reading it",
+                           .bool(default: false), mutability: .playing), \.stripSEI),
+        .bool(PropertySpec("post-messages", nick: "Post messages",
+                           blurb: "Post a chatparse element message (field json) per chat message and detections line",
+                           .bool(default: true), mutability: .playing), \.postMessages),
+    ])
+
+    struct Settings {
+        var stripSEI = false
+        var postMessages = true
+    }
 
     private let element: ElementRef
     /// What was left out so far.
@@ -45,28 +53,24 @@ final class ChatParse: TransformImpl {
         var total: UInt32 { envelopes &+ messages &+ objects }
     }
     private let dropped = Mutex(Dropped())
-    private let strip = Mutex(false)
-    private let postMessages = Mutex(true)
+    private let settings = Mutex(Settings())
     private let stream = Mutex(CodedStreamInfo())
     private let seen = Mutex(RecentIDs())
 
     init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        switch (name, value) {
-        case let ("strip-sei", .bool(b)): strip.withLock { $0 = b }
-        case let ("post-messages", .bool(b)): postMessages.withLock { $0 = b }
-        default: break
+        if !settings.withLock({ ChatParse.table.set(name, value, on: &$0) }) {
+            ChatParse.log.warning(element, "property \(name): value \(value) not understood; unchanged")
         }
     }
 
     func property(_ name: String) -> PropertyValue {
         switch name {
-        case "strip-sei": return .bool(strip.withLock { $0 })
-        case "post-messages": return .bool(postMessages.withLock { $0 })
+        case "dropped": return .uint(dropped.withLock { $0.total })
         case "dropped-messages": return .uint(dropped.withLock { $0.messages })
         case "dropped-objects": return .uint(dropped.withLock { $0.objects })
-        default: return .uint(dropped.withLock { $0.total })
+        default: return settings.withLock { ChatParse.table.get(name, from: $0) } ?? .string(nil)
         }
     }
 
@@ -82,14 +86,14 @@ final class ChatParse: TransformImpl {
 
     func transformInPlace(_ buffer: BufferRef) throws -> FlowOutcome {
         let info = stream.withLock { $0 }
-        let strip = self.strip.withLock { $0 }
+        let s = settings.withLock { $0 }
         var map = GstMapInfo()
         guard gst_buffer_map(buffer.pointer, &map, GST_MAP_READ) != 0 else {
             throw ElementError.failed("chatparse could not map a buffer")
         }
         let bytes = UnsafeBufferPointer(start: map.data, count: Int(map.size))
         let found = AccessUnit.userData(in: bytes, format: info.format, codec: info.codec)
-        let stripped = strip && (!found.payloads.isEmpty || found.malformed > 0)
+        let stripped = s.stripSEI && (!found.payloads.isEmpty || found.malformed > 0)
             ? AccessUnit.removingUserData(bytes, format: info.format, codec: info.codec) : nil
         gst_buffer_unmap(buffer.pointer, &map)
 
@@ -118,8 +122,7 @@ final class ChatParse: TransformImpl {
             }
             element.notify("dropped")
         }
-        let post = postMessages.withLock { $0 }
-        for envelope in envelopes { attach(envelope, to: buffer, frame: info, post: post) }
+        for envelope in envelopes { attach(envelope, to: buffer, frame: info, post: s.postMessages) }
         if let stripped {
             guard cgst_buffer_replace_bytes(buffer.pointer, stripped, gsize(stripped.count)) != 0 else {
                 throw ElementError.failed("chatparse got a read-only buffer")

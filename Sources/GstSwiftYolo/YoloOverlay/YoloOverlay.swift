@@ -11,18 +11,31 @@ final class YoloOverlay: VideoFilterImpl {
         typeName: "GstYoloOverlay", elementName: "yolooverlay", longName: "Detection overlay",
         classification: "Filter/Editor/Video", summary: "Draws detection boxes, track ids, labels and confidences from ROI metas",
         author: "ChatCast", sinkCaps: CairoFrame.caps, srcCaps: CairoFrame.caps,
-        properties: [PropertySpec("show-confidence", nick: "Show confidence", blurb: "Write the confidence after the label",
-                                  .bool(default: true), mutability: .playing)])
+        properties: table.specs)
 
-    private let showConfidence = Mutex(true)
+    static let log = DebugCategory(name: "yolooverlay", description: "Detection overlay")
 
-    init(element: ElementRef) {}
+    static let table = PropertyTable<Settings>([
+        .bool(PropertySpec("show-confidence", nick: "Show confidence", blurb: "Write the confidence after the label",
+                           .bool(default: true), mutability: .playing), \.showConfidence),
+    ])
+
+    struct Settings { var showConfidence = true }
+
+    private let element: ElementRef
+    private let settings = Mutex(Settings())
+
+    init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        if case let .bool(b) = value { showConfidence.withLock { $0 = b } }
+        if !settings.withLock({ YoloOverlay.table.set(name, value, on: &$0) }) {
+            YoloOverlay.log.warning(element, "property \(name): value \(value) not understood; unchanged")
+        }
     }
 
-    func property(_ name: String) -> PropertyValue { .bool(showConfidence.withLock { $0 }) }
+    func property(_ name: String) -> PropertyValue {
+        settings.withLock { YoloOverlay.table.get(name, from: $0) } ?? .string(nil)
+    }
 
     /// A bright colour per class or track id (golden-ratio hue steps), the same in every frame.
     static func colour(forClass id: Int) -> (r: Double, g: Double, b: Double) {
@@ -41,7 +54,7 @@ final class YoloOverlay: VideoFilterImpl {
     func transformFrameInPlace(_ frame: VideoFrameRef) throws -> FlowOutcome {
         let regions = frame.buffer.regionsOfInterest
         guard !regions.isEmpty else { return .ok }
-        let withConfidence = showConfidence.withLock { $0 }
+        let withConfidence = settings.withLock { $0.showConfidence }
         CairoFrame.draw(on: frame) { cr, layout in
             CairoFrame.setFont(layout, pixels: frame.height / 40)
             let lineWidth = max(2.0, Double(frame.height) / 240)
