@@ -18,7 +18,7 @@
   var FRAME_MAP_MAX = 1000;
   var LABELS_EVERY_MS = 250;        // accessible list: at most 4 updates a second
   var FRAME_LOG_MAX = 1800;         // per-frame display records for benchmarks
-  var BOX_COLOR = '#00ff00';        // tests look for this colour in screenshots
+  var BOX_COLOR = '#00ff00';        // untracked boxes; tests look for this colour in screenshots
   var NICK_KEY = 'chatcast.nick';
 
   var $ = function (id) { return document.getElementById(id); };
@@ -179,7 +179,15 @@
   var labelsPending = null, labelsTimer = null, labelsLast = 0;
 
   function labelText(o) {
-    return o.confidence === null ? o.label : o.label + ' ' + Math.round(o.confidence * 100) + '%';
+    var text = o.confidence === null ? o.label : o.label + ' ' + Math.round(o.confidence * 100) + '%';
+    return o.track_id ? '#' + o.track_id + ' ' + text : text;
+  }
+
+  // One bright colour per track, the hues yolooverlay gives the same ids (golden-ratio steps).
+  function boxColor(o) {
+    if (!o.track_id) return BOX_COLOR;
+    var hue = (o.track_id * 0.61803398875 + 0.12) % 1;
+    return 'hsl(' + (hue * 360).toFixed(1) + ', 100%, 50%)';
   }
 
   function contentRect() {
@@ -210,13 +218,14 @@
       det.objects.forEach(function (o) {
         var x = r.x + o.x * sx, y = r.y + o.y * sy, w = o.w * sx, h = o.h * sy;
         var text = labelText(o);
-        ctx.strokeStyle = BOX_COLOR;
+        var color = boxColor(o);
+        ctx.strokeStyle = color;
         if (o.predicted) ctx.setLineDash([6, 4]); else ctx.setLineDash([]);
         ctx.strokeRect(x, y, w, h);
         ctx.setLineDash([]);
         var tw = ctx.measureText(text).width + 6, th = 18;
         var ty = y - th >= 0 ? y - th : y;
-        ctx.fillStyle = BOX_COLOR;
+        ctx.fillStyle = color;
         ctx.fillRect(x - 1.5, ty, tw, th);
         ctx.fillStyle = '#000';
         ctx.fillText(text, x + 1.5, ty + 2);

@@ -20,27 +20,30 @@ final class BrowserViewerTests: XCTestCase {
         try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
     }
 
-    /// Green box pixels (the page draws #00ff00) on the screenshot along the first drawn box,
-    /// and white (ball) pixels inside it.
-    private func boxPixels(_ png: String, box: [String: Double]) throws -> (border: Int, perimeter: Int, white: Int) {
+    /// Pixels of the box's colour on the screenshot along the first drawn box, and white (ball)
+    /// pixels inside it. Untracked boxes are green (#00ff00); a tracked one has its track's
+    /// hue, the one yolooverlay gives that id: (id × 0.618034 + 0.12) mod 1, full saturation.
+    private func boxPixels(_ png: String, box: [String: Double], trackId: Int?) throws -> (border: Int, perimeter: Int, white: Int) {
+        let hue = trackId.map { (Double($0) * 0.618_033_988_75 + 0.12).truncatingRemainder(dividingBy: 1) } ?? 1.0 / 3
         let count = python(["-c", """
-            import sys; from PIL import Image
+            import sys, colorsys; from PIL import Image
             im = Image.open(sys.argv[1]).convert("RGB")
             x, y, w, h = (float(v) for v in sys.argv[2:6])
-            def green(px, py):
+            want = [255 * c for c in colorsys.hsv_to_rgb(float(sys.argv[6]), 1, 1)]
+            def stroke(px, py):
                 # the 3-pixel stroke is centred on the edge: look a pixel either side
                 for dx in (-1, 0, 1):
                     for dy in (-1, 0, 1):
-                        r, g, b = im.getpixel((min(max(int(px) + dx, 0), im.width - 1), min(max(int(py) + dy, 0), im.height - 1)))
-                        if g > 200 and r < 80 and b < 80:
+                        rgb = im.getpixel((min(max(int(px) + dx, 0), im.width - 1), min(max(int(py) + dy, 0), im.height - 1)))
+                        if all(abs(c - t) < 60 for c, t in zip(rgb, want)):
                             return True
                 return False
             edge = [(x + w * i / 20, y) for i in range(21)] + [(x + w * i / 20, y + h) for i in range(21)] + \\
                    [(x, y + h * i / 20) for i in range(21)] + [(x + w, y + h * i / 20) for i in range(21)]
             white = sum(1 for px in range(int(x) + 2, int(x + w) - 2) for py in range(int(y) + 2, int(y + h) - 2)
                         if min(im.getpixel((px, py))) > 200)
-            print(sum(1 for p in edge if green(*p)), len(edge), white)
-            """, png, String(box["x"] ?? 0), String(box["y"] ?? 0), String(box["w"] ?? 0), String(box["h"] ?? 0)])
+            print(sum(1 for p in edge if stroke(*p)), len(edge), white)
+            """, png, String(box["x"] ?? 0), String(box["y"] ?? 0), String(box["w"] ?? 0), String(box["h"] ?? 0), String(hue)])
         let out = try runToEnd(count, timeout: 30)
         let numbers = out.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         guard numbers.count == 3 else { throw SetupFailure("PIL could not read the screenshot: \(out.stderr)") }
@@ -52,7 +55,7 @@ final class BrowserViewerTests: XCTestCase {
         let server = try VideoServer(extra: ["--max-viewers", "2"])
         let publisher = try Background(chatcastProcess([
             "publish", "--dir", Paths.presets, "--detect", "--server", server.irc, "--to", server.url("lobby"),
-            "--set", "width=640", "--set", "height=360", "--duration", "90"]), name: "publish")
+            "--set", "width=640", "--set", "height=360", "--set", "tracker=bytetrack", "--duration", "90"]), name: "publish")
         defer { publisher.stop() }
         try server.waitLive("lobby")
 
@@ -97,7 +100,8 @@ final class BrowserViewerTests: XCTestCase {
         let times = try XCTUnwrap(page["video_times"] as? [Double], browser.stdout)
         XCTAssertGreaterThan((times.last ?? 0) - (times.first { $0 > 0 } ?? 0), 1, "the <video> advances: \(times)")
         let labels = try XCTUnwrap(page["dom_labels"] as? [String])
-        XCTAssertTrue(labels.contains { $0.hasPrefix("ball ") && $0.hasSuffix("%") }, "the labels are listed as text: \(labels)")
+        XCTAssertTrue(labels.contains { $0.range(of: #"^#[1-9][0-9]* ball [0-9]+%$"#, options: .regularExpression) != nil },
+                      "the labels are listed as text with the track id: \(labels)")
         let chat = try XCTUnwrap(page["chat"] as? [String])
         XCTAssertTrue(chat.contains("ircfan: hello from python3-irc"), "the IRC client's line is on the page: \(chat)")
         XCTAssertEqual(page["errors"] as? [String] ?? [], [], "no script errors")
@@ -114,7 +118,8 @@ final class BrowserViewerTests: XCTestCase {
         // The screenshot: a green box drawn around the white ball, where the page says it drew it.
         let boxes = try XCTUnwrap(page["boxes"] as? [[String: Any]], browser.stdout)
         let screen = try XCTUnwrap(boxes.first?["screen"] as? [String: Double], "a box was drawn: \(boxes)")
-        let pixels = try boxPixels(shot, box: screen)
+        let trackId = try XCTUnwrap(boxes.first?["track_id"] as? Int, "the box is tracked: \(boxes)")
+        let pixels = try boxPixels(shot, box: screen, trackId: trackId)
         XCTAssertGreaterThan(Double(pixels.border), Double(pixels.perimeter) * 0.8, "the box is drawn on the picture: \(pixels)")
         XCTAssertGreaterThan(pixels.white, 20, "around the ball: \(pixels)")
     }
