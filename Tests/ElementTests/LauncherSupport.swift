@@ -103,12 +103,14 @@ final class VideoServer {
 }
 
 /// A publisher of the test ball to `url`, detected (SEI on every frame), with chat lines from
-/// a file stamped in and repeated on every IDR (no chat server needed), for `seconds`.
-func publishTestBall(to url: String, chatFile: String, seconds: Int, extra: [String] = []) throws -> Background {
+/// a file stamped in and repeated on every IDR (no chat server needed), for `seconds`;
+/// `detection` adds swiftyolo properties.
+func publishTestBall(to url: String, chatFile: String, seconds: Int, detection: [String] = [],
+                     extra: [String] = []) throws -> Background {
     let frames = seconds * 30
     return try Background(gstLaunchProcess([
         "videotestsrc", "is-live=true", "pattern=ball", "num-buffers=\(frames)", "!",
-        "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "swiftyolo", "!",
+        "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!", "swiftyolo"] + detection + ["!",
         "x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=30", "!", "h264parse", "config-interval=-1", "!",
         "chatinject", "messages-file=\(chatFile)", "from-start=true", "repeat-count=5", "!", "rtspclientsink", "location=\(url)"] + extra),
         name: "publisher")

@@ -22,7 +22,8 @@ final class ServeTests: XCTestCase {
         return path
     }
 
-    /// Pixels of a PNG in the class-0 box colour (255, 184, 0) and white ones.
+    /// Pixels of a PNG in track 1's box colour (yolooverlay's hue for id 1: (109, 0, 255)),
+    /// in the untracked class-0 colour (255, 184, 0), and white ones.
     private func boxAndWhitePixels(in png: String) throws -> [Int] {
         let count = Process()
         count.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -30,11 +31,12 @@ final class ServeTests: XCTestCase {
             import sys; from PIL import Image
             im = Image.open(sys.argv[1]).convert("RGB")
             px = list(im.getdata())
-            print(sum(1 for r, g, b in px if r > 200 and 140 < g < 225 and b < 80), sum(1 for p in px if min(p) > 230))
+            print(sum(1 for r, g, b in px if 60 < r < 160 and g < 60 and b > 200),
+                  sum(1 for r, g, b in px if r > 200 and 140 < g < 225 and b < 80), sum(1 for p in px if min(p) > 230))
             """, png]
         let counted = try runToEnd(count, timeout: 30)
         let numbers = counted.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        XCTAssertEqual(numbers.count, 2, counted.stderr)
+        XCTAssertEqual(numbers.count, 3, counted.stderr)
         return numbers
     }
 
@@ -133,11 +135,13 @@ final class ServeTests: XCTestCase {
     /// Where a display exists `play` opens a window with the boxes drawn on the picture: on a
     /// virtual X display (Xvfb, as `xvfb-run` gives it: no other client, resets when the last
     /// one leaves), a screenshot taken with ximagesrc while it plays shows the ball's box in
-    /// its class colour. Without a display, or with one that cannot be opened, it prints JSON
-    /// lines instead.
+    /// its track's colour — the track id made it from the publisher's tracker through SEI,
+    /// the viewer's decoder and converter to its overlay. Without a display, or with one that
+    /// cannot be opened, it prints JSON lines instead.
     func testPlayOpensAWindowWithBoxesWhereADisplayExists() throws {
         let server = try VideoServer()
-        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: try chatFile("alice: on the screen\n"), seconds: 60)
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: try chatFile("alice: on the screen\n"), seconds: 60,
+                                            detection: ["tracker=bytetrack"])
         defer { publisher.stop() }
         try server.waitLive("lobby")
         var screen: VirtualDisplay? = try VirtualDisplay()
@@ -146,8 +150,9 @@ final class ServeTests: XCTestCase {
         play.environment?["DISPLAY"] = displayName
         let viewer = try Background(play, name: "window")
 
-        // The box of class 0 is drawn in (255, 184, 0) around the white ball; an empty X
-        // screen is black. Screenshots until the window shows them (or play ends).
+        // The box of track 1 is drawn in (109, 0, 255) around the white ball (untracked, it
+        // would be class 0's (255, 184, 0)); an empty X screen is black. Screenshots until the
+        // window shows them (or play ends).
         let shot = dir + "/screen.png"
         var counts: [Int] = []
         let deadline = Date().addingTimeInterval(13)
@@ -157,7 +162,8 @@ final class ServeTests: XCTestCase {
             XCTAssertEqual(captured.status, 0, captured.stderr)
             counts = try boxAndWhitePixels(in: shot)
         } while !((counts.first ?? 0) > 40 && (counts.last ?? 0) > 600) && viewer.process.isRunning && Date() < deadline
-        XCTAssertGreaterThan(counts.first ?? 0, 40, "the ball's box is on the screen: \(viewer.stderr.suffix(600))")
+        XCTAssertGreaterThan(counts.first ?? 0, 40, "the ball's box is on the screen in its track's colour: \(counts) \(viewer.stderr.suffix(600))")
+        XCTAssertLessThan(counts.count > 1 ? counts[1] : 0, 10, "not in the untracked class colour: \(counts)")
         XCTAssertGreaterThan(counts.last ?? 0, 600, "the white ball (and the chat's text) are on the screen")
         XCTAssertTrue(viewer.finish(within: 40), "play --duration ends by itself")
         XCTAssertEqual(viewer.process.terminationStatus, 0, viewer.stderr)
