@@ -183,11 +183,15 @@
     return o.track_id ? '#' + o.track_id + ' ' + text : text;
   }
 
-  // One bright colour per track, the hues yolooverlay gives the same ids (golden-ratio steps).
-  function boxColor(o) {
-    if (!o.track_id) return BOX_COLOR;
-    var hue = (o.track_id * 0.61803398875 + 0.12) % 1;
-    return 'hsl(' + (hue * 360).toFixed(1) + ', 100%, 50%)';
+  // One bright colour per track, the hues yolooverlay gives the same ids (golden-ratio steps),
+  // with black text on light tabs and white on dark ones, as yolooverlay writes them.
+  function boxColors(o) {
+    if (!o.track_id) return { box: BOX_COLOR, text: '#000' };
+    var h = ((o.track_id * 0.61803398875 + 0.12) % 1) * 6, x = 1 - Math.abs((h % 2) - 1);
+    var rgb = [[1, x, 0], [x, 1, 0], [0, 1, x], [0, x, 1], [x, 0, 1], [1, 0, x]][Math.min(5, Math.floor(h))];
+    var luma = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+    return { box: 'rgb(' + rgb.map(function (v) { return Math.round(v * 255); }).join(',') + ')',
+             text: luma < 0.45 ? '#fff' : '#000' };
   }
 
   function contentRect() {
@@ -218,16 +222,16 @@
       det.objects.forEach(function (o) {
         var x = r.x + o.x * sx, y = r.y + o.y * sy, w = o.w * sx, h = o.h * sy;
         var text = labelText(o);
-        var color = boxColor(o);
-        ctx.strokeStyle = color;
+        var colors = boxColors(o);
+        ctx.strokeStyle = colors.box;
         if (o.predicted) ctx.setLineDash([6, 4]); else ctx.setLineDash([]);
         ctx.strokeRect(x, y, w, h);
         ctx.setLineDash([]);
         var tw = ctx.measureText(text).width + 6, th = 18;
         var ty = y - th >= 0 ? y - th : y;
-        ctx.fillStyle = color;
+        ctx.fillStyle = colors.box;
         ctx.fillRect(x - 1.5, ty, tw, th);
-        ctx.fillStyle = '#000';
+        ctx.fillStyle = colors.text;
         ctx.fillText(text, x + 1.5, ty + 2);
         boxes.push({
           label: o.label, confidence: o.confidence, text: text,

@@ -237,5 +237,12 @@ final class TrackingTests: XCTestCase {
             return (86..<99).map { y in (50..<320).last { pixel(bytes, $0, y) == edge } ?? 0 }.max()! - 50
         }
         XCTAssertGreaterThan(tabWidth(tracked), tabWidth(plain) + 10)
+
+        // Track 1's tab is purple (109, 0, 255): its text is white, where class 0's light
+        // orange tab has black text.
+        let dark = try draw(trackId: 1)
+        let tab = { (bytes: [UInt8]) in (52..<110).flatMap { x in (85..<99).map { pixel(bytes, x, $0) } } }
+        XCTAssertGreaterThan(tab(dark).filter { $0.allSatisfy { $0 > 200 } }.count, 10, "white text on a dark tab")
+        XCTAssertEqual(tab(plain).filter { $0.allSatisfy { $0 > 200 } }.count, 0, "no white text on a light tab")
     }
 }

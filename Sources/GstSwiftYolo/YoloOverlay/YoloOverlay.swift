@@ -51,6 +51,12 @@ final class YoloOverlay: VideoFilterImpl {
         }
     }
 
+    /// Black text on a light tab, white on a dark one (blue and purple hues), so every label
+    /// reads; the weights are the luma of sRGB primaries.
+    static func textColour(on c: (r: Double, g: Double, b: Double)) -> Double {
+        0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b < 0.45 ? 1 : 0
+    }
+
     func transformFrameInPlace(_ frame: VideoFrameRef) throws -> FlowOutcome {
         let regions = frame.buffer.regionsOfInterest
         guard !regions.isEmpty else { return .ok }
@@ -76,7 +82,8 @@ final class YoloOverlay: VideoFilterImpl {
                 let labelY = r.y >= Int(height) ? Double(r.y) - Double(height) : Double(r.y)
                 cairo_rectangle(cr, Double(r.x), labelY, Double(width) + 6, Double(height))
                 cairo_fill(cr)
-                cairo_set_source_rgb(cr, 0, 0, 0)
+                let ink = YoloOverlay.textColour(on: c)
+                cairo_set_source_rgb(cr, ink, ink, ink)
                 cairo_move_to(cr, Double(r.x) + 3, labelY)
                 pango_cairo_show_layout(cr, layout)
             }
