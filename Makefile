@@ -57,6 +57,7 @@ bench: plugins
 	/usr/bin/python3 bench/webrtc_bench.py --chatcast $(BUILD_DIR)/chatcast --plugins $(PLUGIN_DIR) --out bench/results
 	/usr/bin/python3 bench/ultralytics_bench.py --plugins $(PLUGIN_DIR) --build $(BUILD_DIR) --out bench/results
 	/usr/bin/python3 bench/relay_bench.py --chatcast $(BUILD_DIR)/chatcast --plugins $(PLUGIN_DIR) --out bench/results
+	/usr/bin/python3 bench/contention_bench.py --build $(BUILD_DIR) --out bench/results
 
 # Install under PREFIX (staged under DESTDIR): see scripts/install.sh.
 PREFIX ?= /usr/local

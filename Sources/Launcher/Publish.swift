@@ -106,6 +106,8 @@ struct PublishPlan {
     var model: String?
     var to: String?
     var settings: [String: String] = [:]
+    /// The detector's torch threads, set on swiftyolo whatever the preset says (serve's share).
+    var threads: Int?
     /// The preset's sound branch where the input has sound (false: `--no-audio`).
     var sound = true
     /// The camera's microphone, the preset's `${audio-device}`.
@@ -163,8 +165,9 @@ struct PublishPlan {
         var video = try chosen.description(setting: values)
         if !detect {
             video = LaunchEdits.removing("swiftyolo", from: video)
-        } else if let model {
-            video = LaunchEdits.setting("model", model, on: "swiftyolo", in: video)
+        } else {
+            if let model { video = LaunchEdits.setting("model", model, on: "swiftyolo", in: video) }
+            if let threads { video = LaunchEdits.setting("threads", String(threads), on: "swiftyolo", in: video) }
         }
         var audio = sound ? try chosen.audioDescription(setting: values) : nil
         // A file's sound branch only where the file has sound.

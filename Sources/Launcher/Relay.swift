@@ -16,6 +16,9 @@ struct Relay: ParsableCommand {
     @Option(help: "TorchScript model (default: the bundled ball detector).")
     var model: String?
 
+    @Option(help: "libtorch threads of the detector (default: the preset's; 0 = all cores).")
+    var threads: Int?
+
     @Option(help: "Also stamp in this room's live chat (with --server).")
     var room: String?
 
@@ -53,6 +56,7 @@ struct Relay: ParsableCommand {
         values["to"] = to
         var line = try preset.description(setting: values)
         if let model { line = LaunchEdits.setting("model", model, on: "swiftyolo", in: line) }
+        if let threads { line = LaunchEdits.setting("threads", String(threads), on: "swiftyolo", in: line) }
         if let room {
             line = LaunchEdits.setting("server", server, on: "chatinject", in: line)
             line = LaunchEdits.setting("room", room, on: "chatinject", in: line)

@@ -15,6 +15,8 @@ final class RoomDetectors: @unchecked Sendable {
     /// How the children reach this server's chat, irc(s)://HOST:PORT: each stamps its room's
     /// live chat into the output (a publisher such as ffmpeg carries none of its own).
     private let chatServer: String
+    /// Torch threads of each relay, unless its room sets them.
+    private let threads: Int
     private let queue = DispatchQueue(label: "chatcast.room-detectors")
     // Queue-confined.
     private var running: [String: Process] = [:]
@@ -26,7 +28,7 @@ final class RoomDetectors: @unchecked Sendable {
     private var rtspBase: String?
 
     init(rooms: [ServeConfig.DetectedRoom], user: String, password: String?, presetDirectory: String?, chatServer: String,
-         chatPassword: String?) {
+         chatPassword: String?, threads: Int) {
         self.rooms = Dictionary(rooms.map { ($0.room.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         var options: [String] = []
         if let presetDirectory { options += ["--dir", presetDirectory] }
@@ -35,6 +37,7 @@ final class RoomDetectors: @unchecked Sendable {
         self.password = password
         self.chatServer = chatServer
         self.chatPassword = chatPassword
+        self.threads = threads
     }
 
     /// Relays start from now on (and for rooms that went live before).
@@ -50,6 +53,7 @@ final class RoomDetectors: @unchecked Sendable {
                          "--server", chatServer, "--nick", "\(room.room.prefix(20))-detector"] + options
         if let model = room.model { arguments += ["--model", model] }
         for (key, value) in room.settings.sorted(by: { $0.key < $1.key }) { arguments += ["--set", "\(key)=\(value)"] }
+        if room.settings["threads"] == nil { arguments += ["--threads", String(threads)] }
         return arguments
     }
 
@@ -116,7 +120,9 @@ final class RoomDetectors: @unchecked Sendable {
         do {
             try process.run()
             running[key] = process
-            Terminal.say("detecting #\(room.room) → #\(room.output) (relay pid \(process.processIdentifier))")
+            let torchThreads = room.settings["threads"] ?? String(threads)
+            Terminal.say("detecting #\(room.room) → #\(room.output) with \(torchThreads) torch thread\(torchThreads == "1" ? "" : "s") "
+                         + "(relay pid \(process.processIdentifier))")
         } catch {
             Terminal.error("cannot start the relay of #\(room.room): \(error)")
         }

@@ -126,7 +126,7 @@ struct Serve: ParsableCommand {
         let detectors = RoomDetectors(rooms: settings.detectedRooms, user: settings.publishUser, password: settings.publishPassword,
                                       presetDirectory: location.directory,
                                       chatServer: "\(settings.tlsCert == nil ? "irc" : "ircs")://\(settings.loopbackHost):\(server.port)",
-                                      chatPassword: settings.ircPassword)
+                                      chatPassword: settings.ircPassword, threads: settings.detectorThreads)
         let web = WebLink()
         let video: RTSPServer
         do {
@@ -267,7 +267,8 @@ struct Serve: ParsableCommand {
         let scheme = settings.tlsCert == nil ? "irc" : "ircs"
         let plan = PublishPlan(preset: mount.preset, input: mount.input, room: mount.room,
                                server: "\(scheme)://\(settings.loopbackHost):\(settings.ircPort)", nick: "\(mount.room)-mount",
-                               detect: mount.detect, settings: mount.settings)
+                               detect: mount.detect, settings: mount.settings,
+                               threads: mount.settings["threads"] == nil ? settings.detectorThreads : nil)
         // The preset's h264parse puts the parameter sets in band, ahead of the chat SEI.
         do { return try plan.mountDescription(presets: try location.load(), videoPayloader: "rtph264pay name=pay0 pt=96") } catch let error as PresetError {
             Terminal.error("mount \(mount.path): \(error)")

@@ -35,6 +35,11 @@ struct ServeSettings {
     var recordedRooms: [String]?
     var detectedRooms: [ServeConfig.DetectedRoom] = []
     var mounts: [ServeConfig.Mount] = []
+    /// Torch threads of each detector the server runs, the cores shared out among them.
+    var detectorThreads: Int {
+        ServeConfig.detectorThreads(cores: ProcessInfo.processInfo.activeProcessorCount,
+                                    detectors: detectedRooms.count + mounts.filter(\.detect).count)
+    }
 
     init(flags: Serve, file: ServeConfig?) throws {
         let from = file?.settings ?? [:]

@@ -20,10 +20,10 @@ final class ServeConfigFileTests: XCTestCase {
         return path
     }
 
-    /// serve detecting #lobby (config file, RECORD behind a password), a plain publisher in
-    /// #lobby given the password in its environment, and #lobby-detected live.
+    /// serve detecting #lobby and #stage (config file, RECORD behind a password), a plain
+    /// publisher in #lobby given the password in its environment, and #lobby-detected live.
     private func detectedLobby() throws -> (VideoServer, Background) {
-        let file = try config("publish-password: hush-\(getpid())\nrooms:\n  lobby: {detect: true}\n")
+        let file = try config("publish-password: hush-\(getpid())\nrooms:\n  lobby: {detect: true}\n  stage: {detect: true}\n")
         let server = try VideoServer(extra: ["--config", file, "--dir", Paths.presets])
         let publish = chatcastProcess([
             "publish", "--dir", Paths.presets, "--server", server.irc, "--to", server.url("lobby"), "--user", "publisher",
@@ -52,6 +52,11 @@ final class ServeConfigFileTests: XCTestCase {
         let commandLine = try XCTUnwrap(FileManager.default.contents(atPath: "/proc/\(relayPID)/cmdline"), "relay \(relayPID) runs")
         XCTAssertTrue(String(decoding: commandLine, as: UTF8.self).contains("relay"))
         XCTAssertFalse(String(decoding: commandLine, as: UTF8.self).contains("hush-"), "no password in the relay's command line")
+        // Two detected rooms share the cores: each relay's torch gets half (at least one).
+        let share = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+        XCTAssertTrue(String(decoding: commandLine, as: UTF8.self).contains("--threads\0\(share)\0"),
+                      String(decoding: commandLine, as: UTF8.self))
+        XCTAssertTrue(server.log.contains("detecting #lobby → #lobby-detected with \(share) torch thread"), server.log)
 
         let plain = try gstLaunch(["rtspsrc", "location=\(server.url("lobby"))", "!", "rtph264depay", "!", "h264parse", "!",
                                    "identity", "eos-after=31", "!", "chatparse", "!", "chatsink"], timeout: 60)

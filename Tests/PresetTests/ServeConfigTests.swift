@@ -86,6 +86,16 @@ final class ServeConfigTests: XCTestCase {
         XCTAssertEqual(error("- a\n"), "serve.yaml:1: expected settings as KEY: VALUE")
     }
 
+    /// Detectors share the cores, one thread each at least, so their OpenMP teams never
+    /// outnumber the cores.
+    func testDetectorsShareTheCores() {
+        XCTAssertEqual(ServeConfig.detectorThreads(cores: 2, detectors: 1), 2)
+        XCTAssertEqual(ServeConfig.detectorThreads(cores: 2, detectors: 2), 1)
+        XCTAssertEqual(ServeConfig.detectorThreads(cores: 2, detectors: 5), 1)
+        XCTAssertEqual(ServeConfig.detectorThreads(cores: 16, detectors: 3), 5)
+        XCTAssertEqual(ServeConfig.detectorThreads(cores: 4, detectors: 0), 4, "no detector: nothing to share")
+    }
+
     private func yamlMessage(_ text: String) -> String {
         do { _ = try ServeConfig.parse(text, file: "x") } catch let error as PresetError {
             return error.message.replacingOccurrences(of: "not valid YAML: ", with: "")
