@@ -1,5 +1,5 @@
-"""What the chat benchmarks (irc_bench.py, chat_bench.py) share: median and min–max over
-rounds, their rendering, and writing a report with its JSON."""
+"""What the benchmarks (irc_bench.py, chat_bench.py, contention_bench.py) share: median and
+min–max over rounds, their rendering, and writing a report with its JSON."""
 import json
 import os
 import statistics
