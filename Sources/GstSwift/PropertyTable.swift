@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A property declared once with the settings field it reads and writes, so its spec, its
 /// getter and its setter cannot disagree and no declared name can be forgotten.
 public struct BoundProperty<Settings> {
@@ -46,6 +48,16 @@ public struct BoundProperty<Settings> {
         }
     }
 
+    /// An enumeration whose cases' raw values are the GEnum's values.
+    public static func enumeration<E: RawRepresentable>(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, E>) -> Self
+    where E.RawValue == Int32 {
+        Self(spec, get: { .enumeration($0[keyPath: field].rawValue) }) { s, v in
+            guard case let .enumeration(e) = v, let value = E(rawValue: e) else { return false }
+            s[keyPath: field] = value
+            return true
+        }
+    }
+
     /// A string where empty and unset both mean unset.
     public static func string(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, String?>) -> Self {
         Self(spec, get: { .string($0[keyPath: field]) }) { s, v in
@@ -75,5 +87,21 @@ public struct PropertyTable<Settings> {
     /// nil for a name the table does not declare.
     public func get(_ name: String, from settings: Settings) -> PropertyValue? {
         byName[name]?.read(settings)
+    }
+}
+
+extension PropertyTable {
+    /// An element's setter: `name` set on its settings; a name or value the table does not
+    /// take changes nothing and is reported on `log`.
+    public func set(_ name: String, _ value: PropertyValue, in settings: borrowing Mutex<Settings>, element: ElementRef,
+                    log: DebugCategory) {
+        if !settings.withLock({ set(name, value, on: &$0) }) {
+            log.warning(element, "property \(name): value \(value) not understood; unchanged")
+        }
+    }
+
+    /// An element's getter: `name` read from its settings (unset for a name not declared).
+    public func get(_ name: String, in settings: borrowing Mutex<Settings>) -> PropertyValue {
+        settings.withLock { get(name, from: $0) } ?? .string(nil)
     }
 }

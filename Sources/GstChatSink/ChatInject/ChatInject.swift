@@ -72,14 +72,12 @@ final class ChatInject: TransformImpl {
     init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        if !settings.withLock({ ChatInject.table.set(name, value, on: &$0) }) {
-            ChatInject.log.warning(element, "property \(name): value \(value) not understood; unchanged")
-        }
+        ChatInject.table.set(name, value, in: settings, element: element, log: ChatInject.log)
     }
 
     func property(_ name: String) -> PropertyValue {
         if name == "dropped" { return .uint(UInt32(clamping: drops.total)) }
-        return settings.withLock { ChatInject.table.get(name, from: $0) } ?? .string(nil)
+        return ChatInject.table.get(name, in: settings)
     }
 
     /// `send(room, nick, text)`: empty room or nick take the properties' values.

@@ -34,13 +34,11 @@ final class ChatOverlay: VideoFilterImpl {
     init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        if !settings.withLock({ ChatOverlay.table.set(name, value, on: &$0) }) {
-            ChatOverlay.log.warning(element, "property \(name): value \(value) not understood; unchanged")
-        }
+        ChatOverlay.table.set(name, value, in: settings, element: element, log: ChatOverlay.log)
     }
 
     func property(_ name: String) -> PropertyValue {
-        settings.withLock { ChatOverlay.table.get(name, from: $0) } ?? .string(nil)
+        ChatOverlay.table.get(name, in: settings)
     }
 
     func stop() throws { shown.withLock { $0 = [] } }

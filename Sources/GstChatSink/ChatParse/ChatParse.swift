@@ -60,9 +60,7 @@ final class ChatParse: TransformImpl {
     init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        if !settings.withLock({ ChatParse.table.set(name, value, on: &$0) }) {
-            ChatParse.log.warning(element, "property \(name): value \(value) not understood; unchanged")
-        }
+        ChatParse.table.set(name, value, in: settings, element: element, log: ChatParse.log)
     }
 
     func property(_ name: String) -> PropertyValue {
@@ -70,7 +68,7 @@ final class ChatParse: TransformImpl {
         case "dropped": return .uint(dropped.withLock { $0.total })
         case "dropped-messages": return .uint(dropped.withLock { $0.messages })
         case "dropped-objects": return .uint(dropped.withLock { $0.objects })
-        default: return settings.withLock { ChatParse.table.get(name, from: $0) } ?? .string(nil)
+        default: return ChatParse.table.get(name, in: settings)
         }
     }
 

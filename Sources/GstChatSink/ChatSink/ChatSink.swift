@@ -62,14 +62,12 @@ final class ChatSink: SinkImpl {
     }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        if !settings.withLock({ ChatSink.table.set(name, value, on: &$0) }) {
-            ChatSink.log.warning(element, "property \(name): value \(value) not understood; unchanged")
-        }
+        ChatSink.table.set(name, value, in: settings, element: element, log: ChatSink.log)
     }
 
     func property(_ name: String) -> PropertyValue {
         if name == "dropped" { return .uint(UInt32(clamping: drops.total)) }
-        return settings.withLock { ChatSink.table.get(name, from: $0) } ?? .string(nil)
+        return ChatSink.table.get(name, in: settings)
     }
 
     func start() throws {

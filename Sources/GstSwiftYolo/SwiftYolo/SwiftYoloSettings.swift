@@ -80,18 +80,12 @@ struct SwiftYoloSettings {
         .int(PropertySpec("interval", nick: "Interval",
                           blurb: "Infer every N-th frame; frames between carry the tracker's predicted boxes (without a tracker: the last results)",
                           .int(min: 1, max: 10_000, default: 1), mutability: .playing), \.interval),
-        BoundProperty(PropertySpec("mode", nick: "Mode",
-                                   blurb: "sync: each inferred frame waits for its result; async: inference runs on a worker on the newest frame and frames never wait",
-                                   .enumeration(typeName: "GstSwiftYoloMode",
-                                                values: [(0, "sync", "Wait for each result"),
-                                                         (1, "async", "Never wait; carry the newest results (moved by the tracker when one is set)")],
-                                                default: 0)),
-                      get: { .enumeration($0.mode.rawValue) },
-                      set: { s, v in
-                          guard case let .enumeration(e) = v, let mode = Mode(rawValue: e) else { return false }
-                          s.mode = mode
-                          return true
-                      }),
+        .enumeration(PropertySpec("mode", nick: "Mode",
+                                  blurb: "sync: each inferred frame waits for its result; async: inference runs on a worker on the newest frame and frames never wait",
+                                  .enumeration(typeName: "GstSwiftYoloMode",
+                                               values: [(0, "sync", "Wait for each result"),
+                                                        (1, "async", "Never wait; carry the newest results (moved by the tracker when one is set)")],
+                                               default: 0)), \.mode),
         BoundProperty(PropertySpec("device", nick: "Device", blurb: "cpu, cuda or cuda:N", .string(default: "cpu")),
                       get: { .string($0.device) },
                       set: { s, v in
@@ -104,15 +98,10 @@ struct SwiftYoloSettings {
         .bool(PropertySpec("post-messages", nick: "Post messages",
                            blurb: "Post a `swiftyolo` element message (pts, json) per frame", .bool(default: false),
                            mutability: .playing), \.postMessages),
-        BoundProperty(PropertySpec("tracker", nick: "Tracker",
-                                   blurb: "Give each object a track-id across frames and carry tracked boxes over frames without inference",
-                                   .enumeration(typeName: "GstSwiftYoloTracker", values: trackerValues, default: 0)),
-                      get: { .enumeration($0.tracker.kind.rawValue) },
-                      set: { s, v in
-                          guard case let .enumeration(e) = v, let kind = TrackerKind(rawValue: e) else { return false }
-                          s.tracker.kind = kind
-                          return true
-                      }),
+        .enumeration(PropertySpec("tracker", nick: "Tracker",
+                                  blurb: "Give each object a track-id across frames and carry tracked boxes over frames without inference",
+                                  .enumeration(typeName: "GstSwiftYoloTracker", values: trackerValues, default: 0)),
+                    \.tracker.kind),
         .double(PropertySpec("track-high-thresh", nick: "Track high threshold",
                              blurb: "bytetrack: boxes scoring above this are matched first",
                              .double(min: 0, max: 1, default: 0.5)), \.tracker.highThreshold),

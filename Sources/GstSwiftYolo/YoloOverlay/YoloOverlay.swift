@@ -28,13 +28,11 @@ final class YoloOverlay: VideoFilterImpl {
     init(element: ElementRef) { self.element = element }
 
     func setProperty(_ name: String, _ value: PropertyValue) {
-        if !settings.withLock({ YoloOverlay.table.set(name, value, on: &$0) }) {
-            YoloOverlay.log.warning(element, "property \(name): value \(value) not understood; unchanged")
-        }
+        YoloOverlay.table.set(name, value, in: settings, element: element, log: YoloOverlay.log)
     }
 
     func property(_ name: String) -> PropertyValue {
-        settings.withLock { YoloOverlay.table.get(name, from: $0) } ?? .string(nil)
+        YoloOverlay.table.get(name, in: settings)
     }
 
     /// A bright colour per class or track id (golden-ratio hue steps), the same in every frame.
