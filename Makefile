@@ -11,7 +11,7 @@ export GST_REGISTRY := $(shell pwd)/build/registry.bin
 # Tests and the demo must not pick up plugins from elsewhere on the machine's path.
 export GST_PLUGIN_SYSTEM_PATH_1_0 := /usr/lib/x86_64-linux-gnu/gstreamer-1.0
 
-.PHONY: all deps build plugins demo test unit-test bench model clean install deb fuzz
+.PHONY: all deps build plugins demo test unit-test bench soak model clean install deb fuzz
 
 all: plugins
 
@@ -38,6 +38,12 @@ test: plugins
 	CHATCAST_FIXTURES=$(shell pwd)/build/test-fixtures $(SWIFT) test -c $(CONFIG) --skip-build --disable-swift-testing
 	CONFIG=$(CONFIG) bash scripts/fuzz.sh build
 	bash scripts/fuzz.sh run $(FUZZ_TEST_SECONDS)
+	bash scripts/stress.sh build
+	bash scripts/stress.sh run $(STRESS_TEST_SECONDS)
+
+# Stress harnesses built with AddressSanitizer (Stress/, scripts/stress.sh): `make test` gives
+# each STRESS_TEST_SECONDS of real clients against our code under the sanitizer.
+STRESS_TEST_SECONDS ?= 30
 
 # Coverage-guided fuzzing of the decoders of untrusted bytes (Fuzz/, scripts/fuzz.sh): `make
 # test` gives each target FUZZ_TEST_SECONDS; `make fuzz` runs long (FUZZ_SECONDS each, the
@@ -58,6 +64,13 @@ bench: plugins
 	/usr/bin/python3 bench/ultralytics_bench.py --plugins $(PLUGIN_DIR) --build $(BUILD_DIR) --out bench/results
 	/usr/bin/python3 bench/relay_bench.py --chatcast $(BUILD_DIR)/chatcast --plugins $(PLUGIN_DIR) --out bench/results
 	/usr/bin/python3 bench/contention_bench.py --build $(BUILD_DIR) --out bench/results
+
+# A churn soak of `chatcast serve` (bench/soak.py): publishers, RTSP/WHEP viewers and chat clients
+# coming and going for SOAK_MINUTES; RSS, threads, descriptors and SQLite must not grow
+# (bench/results/soak.md, soak.json, soak.png; exit 1 when they do). Not part of `make test`.
+SOAK_MINUTES ?= 30
+soak: plugins
+	/usr/bin/python3 bench/soak.py --chatcast $(BUILD_DIR)/chatcast --plugins $(PLUGIN_DIR) --out bench/results --minutes $(SOAK_MINUTES)
 
 # Install under PREFIX (staged under DESTDIR): see scripts/install.sh.
 PREFIX ?= /usr/local

@@ -112,6 +112,6 @@ let package = Package(
                                    "YoloCore", "ChatCastJSON", "ChatCastSEI", "ChatCastRTSP", "ChatIRC", "ChatIRCServer",
                                    "ChatCastPresets", "ProcessSupport"]),
     ],
-    swiftLanguageModes: [.v5],
+    swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
 )

@@ -246,9 +246,13 @@ void cgst_rtsp_room_server_set_user_data(GstRTSPServer *server, gpointer user_da
 gint cgst_rtsp_announced_tracks(GstRTSPContext *ctx, CGstSDPTrack *tracks, gint max) {
   guint8 *body = NULL;
   guint size = 0;
-  if (ctx == NULL || ctx->request == NULL || gst_rtsp_message_get_body(ctx->request, &body, &size) != GST_RTSP_OK ||
-      size == 0)
+  if (ctx == NULL || ctx->request == NULL || gst_rtsp_message_get_body(ctx->request, &body, &size) != GST_RTSP_OK)
     return -1;
+  return cgst_sdp_tracks(body, size, tracks, max);
+}
+
+gint cgst_sdp_tracks(const guint8 *body, guint size, CGstSDPTrack *tracks, gint max) {
+  if (body == NULL || size == 0) return -1;
   GstSDPMessage *sdp = NULL;
   if (gst_sdp_message_new(&sdp) != GST_SDP_OK) return -1;
   if (gst_sdp_message_parse_buffer(body, size, sdp) != GST_SDP_OK) {

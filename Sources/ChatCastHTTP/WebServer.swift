@@ -4,12 +4,13 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import Synchronization
 
 /// The HTTP side of `chatcast serve`: pages, WHEP, metrics, and IRC over WebSocket at
 /// `/irc`, on SwiftNIO's HTTP/1.1 and WebSocket support. It runs on the chat server's event
 /// loop group, so a browser's chat connection lives on the same loop as every other chat
 /// client (the chat core is confined to it).
-public final class WebServer: @unchecked Sendable {
+public final class WebServer: Sendable {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
         /// 0 picks a free port; `port` tells which after `start`.
@@ -33,7 +34,7 @@ public final class WebServer: @unchecked Sendable {
     public let settings: Settings
     private let routes: WebRoutes
     private let group: EventLoopGroup
-    private var channel: Channel?
+    private let listener = Mutex<Channel?>(nil)
     private let connections = ConnectionCount()
 
     public init(settings: Settings, routes: WebRoutes, group: EventLoopGroup) {
@@ -42,7 +43,7 @@ public final class WebServer: @unchecked Sendable {
         self.group = group
     }
 
-    public var port: Int { channel?.localAddress?.port ?? 0 }
+    public var port: Int { listener.withLock { $0 }?.localAddress?.port ?? 0 }
     public var scheme: String { settings.tlsCertificate == nil ? "http" : "https" }
 
     public func start() throws {
@@ -71,12 +72,15 @@ public final class WebServer: @unchecked Sendable {
                     try Self.configure(pipeline, channel: channel, routes: routes, idleSeconds: settings.idleSeconds)
                 }
             }
-        channel = try bootstrap.bind(host: settings.host, port: settings.port).wait()
+        let bound = try bootstrap.bind(host: settings.host, port: settings.port).wait()
+        listener.withLock { $0 = bound }
     }
 
     public func stop() {
-        try? channel?.close().wait()
-        channel = nil
+        try? listener.withLock { l -> Channel? in
+            defer { l = nil }
+            return l
+        }?.close().wait()
     }
 
     /// HTTP with the `/irc` upgrade; after an upgrade the request handlers leave and the
@@ -98,9 +102,11 @@ public final class WebServer: @unchecked Sendable {
                 }
             })
         try pipeline.addHandler(idle)
+        let replaced = NIOLoopBound((requests, idle), eventLoop: channel.eventLoop)
         try pipeline.configureHTTPServerPipeline(
             withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
                 // The chat server's ping timeout takes over from the HTTP idle timer.
+                let (requests, idle) = replaced.value
                 context.pipeline.syncOperations.removeHandler(requests, promise: nil)
                 context.pipeline.syncOperations.removeHandler(idle, promise: nil)
             }))
@@ -112,6 +118,10 @@ public final class WebServer: @unchecked Sendable {
     static func upgradeHeaders(for head: HTTPRequestHead) -> HTTPHeaders? {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         guard path == ircPath else { return nil }
+        // An opening handshake says `Connection: Upgrade` (RFC 6455 §4.1). Without it NIO's
+        // HTTP decoder goes on parsing what follows as HTTP while the upgrader hands the
+        // connection to the WebSocket decoder, which then traps on the next request.
+        guard head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }) else { return nil }
         let offered = offeredSubprotocols(head)
         guard offered.isEmpty || chosenSubprotocol(head) != nil else { return nil }
         var headers = HTTPHeaders()
@@ -130,17 +140,16 @@ public final class WebServer: @unchecked Sendable {
 }
 
 /// Connections open at once, shared by every event loop of the server.
-final class ConnectionCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var open = 0
+final class ConnectionCount: Sendable {
+    private let open = Mutex(0)
 
     func admit(limit: Int) -> Bool {
-        lock.withLock {
+        open.withLock { open in
             guard open < limit else { return false }
             open += 1
             return true
         }
     }
 
-    func release() { lock.withLock { open -= 1 } }
+    func release() { open.withLock { $0 -= 1 } }
 }

@@ -69,38 +69,46 @@ public struct Preset: Equatable, Sendable {
     }
 
     public static func launchValue(_ value: String) -> String {
-        let plain = value.allSatisfy { $0.isLetter || $0.isNumber || "-_./:,=+@%".contains($0) }
-        guard !plain || value.isEmpty else { return value }
-        return "\"" + value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\""
+        guard !plain(value, also: "-_./:,=+@%") || value.isEmpty else { return value }
+        return "\"" + value.escapingScalars(["\\": "\\\\", "\"": "\\\""]) + "\""
     }
 
-    /// Splits a description at spaces outside double quotes.
+    /// Letters, digits and `also`, checked character by character and, since gst-launch and
+    /// shells read bytes, scalar by scalar: a space or a quote that a combining mark or a
+    /// prepended sign makes part of a letter ("\u{0D4E} ") is still a space or a quote.
+    static func plain(_ text: String, also: String) -> Bool {
+        text.allSatisfy { $0.isLetter || $0.isNumber || also.contains($0) }
+            && text.unicodeScalars.allSatisfy { !$0.isASCII || $0.properties.isAlphabetic || ("0"..."9").contains($0) || also.unicodeScalars.contains($0) }
+    }
+
+    /// Splits a description at spaces outside double quotes, as gst-launch reads it: byte by
+    /// byte, so a quote or a space is one even where a combining mark makes it part of a larger
+    /// character, and only ASCII white space separates.
     static func launchTokens(_ description: String) -> [String] {
-        var tokens: [String] = [], current = "", quoted = false, escaped = false
-        for ch in description {
+        var tokens: [String] = [], current = String.UnicodeScalarView(), quoted = false, escaped = false
+        for scalar in description.unicodeScalars {
             if escaped {
-                current.append(ch)
+                current.append(scalar)
                 escaped = false
-            } else if ch == "\\" {
-                current.append(ch)
+            } else if scalar == "\\" {
+                current.append(scalar)
                 escaped = true
-            } else if ch == "\"" {
-                current.append(ch)
+            } else if scalar == "\"" {
+                current.append(scalar)
                 quoted.toggle()
-            } else if ch.isWhitespace && !quoted {
-                if !current.isEmpty { tokens.append(current) }
-                current = ""
+            } else if scalar.isASCII && scalar.properties.isWhitespace && !quoted {
+                if !current.isEmpty { tokens.append(String(current)) }
+                current = String.UnicodeScalarView()
             } else {
-                current.append(ch)
+                current.append(scalar)
             }
         }
-        if !current.isEmpty { tokens.append(current) }
+        if !current.isEmpty { tokens.append(String(current)) }
         return tokens
     }
 
     static func shellQuoted(_ token: String) -> String {
-        let safe = token.allSatisfy { $0.isLetter || $0.isNumber || "-_./:,=+@%!".contains($0) }
-        return safe ? token : "'" + token.replacingAll("'", with: "'\\''") + "'"
+        plain(token, also: "-_./:,=+@%!") ? token : "'" + token.escapingScalars(["'": "'\\''"]) + "'"
     }
 }
 
@@ -120,6 +128,16 @@ public struct PresetError: Error, Equatable, CustomStringConvertible {
 }
 
 extension String {
+    /// Each scalar of `replacements` replaced: a quote is escaped even where a combining mark
+    /// makes it part of a larger character, which `range(of:)` does not find.
+    func escapingScalars(_ replacements: [Unicode.Scalar: String]) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            if let replacement = replacements[scalar] { out.append(contentsOf: replacement.unicodeScalars) } else { out.append(scalar) }
+        }
+        return String(out)
+    }
+
     func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return self }
         var out = "", rest = Substring(self)

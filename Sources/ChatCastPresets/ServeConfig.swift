@@ -18,7 +18,8 @@ public struct ServeConfig: Equatable, Sendable {
     /// Settings named like serve's long flags, as text (checked by the flag parser).
     public static let settingKeys = ["bind", "rtsp-port", "irc-port", "data-dir", "irc-password", "publish-user",
                                      "publish-password", "max-viewers", "max-connections", "rate-limit", "tls-cert", "tls-key",
-                                     "record-dir", "record-segment-seconds", "record-segment-megabytes", "server-name"]
+                                     "record-dir", "record-segment-seconds", "record-segment-megabytes", "server-name",
+                                     "history-days", "history-max-messages"]
     static let sectionKeys = ["rooms", "mounts", "operators"]
 
     /// A room whose stream the server re-publishes with detections (the relay-detect preset).

@@ -6,7 +6,7 @@ import CGstRTSPServer
 /// a buffer that does not fit is dropped and counted, and the track then skips to its next
 /// key frame — a picture never decodes from a GOP with a hole. Sound frames are all key
 /// frames, so sound goes on with the next one that fits.
-public struct AppSourceBound {
+public struct AppSourceBound: Sendable {
     public private(set) var dropped = 0
     private var skipping = false
 

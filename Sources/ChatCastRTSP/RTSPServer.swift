@@ -2,13 +2,14 @@ import CGStreamer
 import CGstRTSPGlue
 import CGstRTSPServer
 import Foundation
+import Synchronization
 
 /// gst-rtsp-server on its own GLib main-loop thread (the original program's "Stream Video
 /// to Server" did the same beside its chat), with the defaults Debian's 1.22.0 leaves
 /// unsafe changed: bounded request bodies, a session cap, expired sessions reaped, PLAY
 /// Scale/Speed judged before the media sees them. Rooms: a publisher RECORDs to
 /// `/ROOM` and viewers PLAY the same path (bridged in process, see `RoomBridge`).
-public final class RTSPServer: @unchecked Sendable {
+public final class RTSPServer: Sendable {
     public struct Credentials: Sendable {
         public var user: String
         public var password: String
@@ -35,6 +36,10 @@ public final class RTSPServer: @unchecked Sendable {
         public var recordLatencyMs: UInt32 = 100
         /// Rooms that may exist at once (each costs two mount points).
         public var maxRooms = 256
+        /// A room nobody has fed (no publisher, not live) for this long is forgotten at the next
+        /// ANNOUNCE: ANNOUNCEs come before authentication, and made-up names must not use up
+        /// `maxRooms`.
+        public var idleRoomSeconds = 60.0
         /// Threads serving clients. 1.22's default (none: every client on the server's own
         /// thread) lets one DESCRIBE waiting for its media stall everyone, including the
         /// publisher whose TCP-interleaved data that media waits for.
@@ -66,36 +71,82 @@ public final class RTSPServer: @unchecked Sendable {
         }
     }
 
+    /// What the server tells its application; each runs off the server's thread, with no lock held.
+    private struct Hooks: Sendable {
+        var roomLive: (@Sendable (String, String) -> Void)?
+        var roomEnded: (@Sendable (String) -> Void)?
+        var keyFrameWanted: (@Sendable (String) -> Void)?
+        var recordingFailed: (@Sendable (String, String) -> Void)?
+        var bufferDrops: (@Sendable (String, String, Int) -> Void)?
+    }
+
     /// A room's stream started (room name, URL to play) or ended. Called off the server's thread.
-    public var onRoomLive: (@Sendable (String, String) -> Void)?
-    public var onRoomEnded: (@Sendable (String) -> Void)?
+    public var onRoomLive: (@Sendable (String, String) -> Void)? {
+        get { hooks.withLock { $0.roomLive } }
+        set { hooks.withLock { $0.roomLive = newValue } }
+    }
+    public var onRoomEnded: (@Sendable (String) -> Void)? {
+        get { hooks.withLock { $0.roomEnded } }
+        set { hooks.withLock { $0.roomEnded = newValue } }
+    }
     /// A viewer starts or resumes a room: its publisher should send a key frame now (1.22's
     /// rtspclientsink ignores the RTCP request; ChatCast publishers take it over chat).
-    public var onKeyFrameWanted: (@Sendable (String) -> Void)?
+    public var onKeyFrameWanted: (@Sendable (String) -> Void)? {
+        get { hooks.withLock { $0.keyFrameWanted } }
+        set { hooks.withLock { $0.keyFrameWanted = newValue } }
+    }
     /// A room's recording could not start (room, reason); the room still plays.
-    public var onRecordingFailed: (@Sendable (String, String) -> Void)?
+    public var onRecordingFailed: (@Sendable (String, String) -> Void)? {
+        get { hooks.withLock { $0.recordingFailed } }
+        set { hooks.withLock { $0.recordingFailed = newValue } }
+    }
     /// A viewer or a recording of a room cannot keep up and lost buffers (room, who, how many
     /// so far): told at the first drop and then at most every 10 s.
-    public var onBufferDrops: (@Sendable (String, String, Int) -> Void)?
+    public var onBufferDrops: (@Sendable (String, String, Int) -> Void)? {
+        get { hooks.withLock { $0.bufferDrops } }
+        set { hooks.withLock { $0.bufferDrops = newValue } }
+    }
+
+    /// The rooms the server knows and the paths it serves for PLAY only.
+    private struct Registry {
+        var rooms: [String: RoomBridge] = [:]
+        var playOnlyPaths: Set<String> = []
+    }
+
+    /// What start() made and stop() ends.
+    private struct Running {
+        var sources: [UInt32] = []
+        var statisticsTimer: RepeatingTimer?
+    }
+
+    /// What `/metrics` and the room list read: published by a timer (and when a room starts or
+    /// ends), so their readers, on the chat server's event loop, never wait on a room.
+    private struct Snapshot: Sendable {
+        var rooms: [RoomStatistics] = []
+        var sessions = 0
+    }
 
     public let settings: Settings
-    private let server: UnsafeMutablePointer<GstRTSPServer>
-    private let context: OpaquePointer
-    private let loop: OpaquePointer
-    private var sources: [UInt32] = []
-    private var thread: Thread?
+    private let native: Native
     private let stopped = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var rooms: [String: RoomBridge] = [:]
-    private var playOnlyPaths: Set<String> = []
-    public private(set) var port = 0
+    private let hooks = Mutex(Hooks())
+    private let registry = Mutex(Registry())
+    private let running = Mutex(Running())
+    private let snapshot = Mutex(Snapshot())
+    private let boundPort = Atomic<Int>(0)
+    private static let statisticsQueue = DispatchQueue(label: "chatcast.rtsp-statistics")
+
+    /// The port bound by `start` (the one asked for until then).
+    public var port: Int { boundPort.load(ordering: .acquiring) }
 
     public init(settings: Settings = Settings()) throws {
         self.settings = settings
         gst_init(nil, nil)
-        server = cgst_rtsp_room_server_new(RTSPServer.announceHook, RTSPServer.playHook)!
-        context = g_main_context_new()
-        loop = g_main_loop_new(context, 0)
+        let context = g_main_context_new()!
+        native = Native(server: cgst_rtsp_room_server_new(RTSPServer.announceHook, RTSPServer.playHook)!, context: context,
+                        loop: g_main_loop_new(context, 0))
+        boundPort.store(settings.port, ordering: .releasing)
+        let server = native.server
         gst_rtsp_server_set_address(server, settings.address)
         gst_rtsp_server_set_service(server, String(settings.port))
         gst_rtsp_server_set_content_length_limit(server, guint(settings.contentLengthLimit))
@@ -110,17 +161,15 @@ public final class RTSPServer: @unchecked Sendable {
         // Clients may close on a pool thread after this object is gone (the demo stops its
         // server as its publisher hangs up): the hooks reach it through a weak reference in a
         // box that is never freed (one per server).
-        let target = HookTarget()
-        target.server = self
-        cgst_rtsp_room_server_set_user_data(server, Unmanaged.passRetained(target).toOpaque())
+        cgst_rtsp_room_server_set_user_data(server, WeakBox.retained(self))
         cgst_rtsp_room_server_set_announcer_gone(server, RTSPServer.announcerGoneHook)
     }
 
     deinit {
         stop()
-        g_main_loop_unref(loop)
-        g_main_context_unref(context)
-        g_object_unref(server)
+        g_main_loop_unref(native.loop)
+        g_main_context_unref(native.context)
+        g_object_unref(native.server)
     }
 
     public var scheme: String { settings.tlsCertificate == nil ? "rtsp" : "rtsps" }
@@ -128,7 +177,7 @@ public final class RTSPServer: @unchecked Sendable {
     /// Serves `launch` (a gst-launch description in parentheses whose payloaders are named
     /// pay0, pay1, …) at `path`, for PLAY only. Shared media: every viewer sees one pipeline.
     public func mount(_ path: String, launch: String, shared: Bool = true) {
-        lock.withLock { _ = playOnlyPaths.insert(path) }
+        registry.withLock { _ = $0.playOnlyPaths.insert(path) }
         let factory = makeFactory(launch: launch, roles: ["viewer", "publisher"])
         gst_rtsp_media_factory_set_shared(factory, shared ? 1 : 0)
         addFactory(factory, at: path)
@@ -144,75 +193,102 @@ public final class RTSPServer: @unchecked Sendable {
     }
 
     public func unmount(_ path: String) {
-        lock.withLock { _ = playOnlyPaths.remove(path) }
+        registry.withLock { _ = $0.playOnlyPaths.remove(path) }
         removeMount(path)
     }
 
     /// The files `room`'s current recording has begun.
     public func recordedFiles(room: String) -> [String] {
-        lock.withLock { rooms["/" + room] }?.recordedFiles ?? []
+        registry.withLock { $0.rooms["/" + room] }?.recordedFiles ?? []
     }
 
-    /// Rooms with a live publisher and what has reached each.
-    public var liveRooms: [(room: String, accessUnits: Int, bytes: Int)] {
-        lock.withLock { Array(rooms.values) }.filter(\.isLive).map { ($0.room, $0.counters.accessUnits, $0.counters.bytes) }
-    }
+    // What follows reads the published snapshot (at most `statisticsInterval` old): callers
+    // on an event loop never wait on a room.
 
     /// Every room the server knows (live or not yet), for the metrics.
-    public var roomStatistics: [RoomStatistics] {
-        lock.withLock { Array(rooms.values) }.map(\.statistics).sorted { $0.room < $1.room }
-    }
+    public var roomStatistics: [RoomStatistics] { snapshot.withLock { $0.rooms } }
 
-    /// The live room called `room`, if any.
-    func liveRoom(_ room: String) -> RoomBridge? {
-        lock.withLock { rooms["/" + room] }.flatMap { $0.isLive ? $0 : nil }
-    }
+    /// Rooms with a live publisher and what has reached each.
+    public var liveRooms: [RoomStatistics] { roomStatistics.filter(\.live) }
 
-    /// When each live room went live.
-    public func liveSince(_ room: String) -> Date? { liveRoom(room)?.liveSince }
+    /// When a live room went live.
+    public func liveSince(_ room: String) -> Date? { roomStatistics.first { $0.room == room }?.liveSince }
 
     /// Bytes of video received from publishers since the start (all rooms).
-    public var bytesReceived: Int { lock.withLock { Array(rooms.values) }.reduce(0) { $0 + $1.counters.bytes } }
+    public var bytesReceived: Int { roomStatistics.reduce(0) { $0 + $1.bytesReceived } }
 
     /// Viewers and publishers with a session.
-    public var sessionCount: Int {
-        let pool = gst_rtsp_server_get_session_pool(server)
+    public var sessionCount: Int { snapshot.withLock { $0.sessions } }
+
+    /// How often the snapshot is published.
+    public static let statisticsInterval: DispatchTimeInterval = .milliseconds(250)
+
+    /// The live room called `room`, if any (takes its lock: not for an event loop).
+    func liveRoom(_ room: String) -> RoomBridge? {
+        registry.withLock { $0.rooms["/" + room] }.flatMap { $0.isLive ? $0 : nil }
+    }
+
+    /// Viewers and publishers with a session now (asks the session pool: not for an event loop).
+    var currentSessionCount: Int {
+        let pool = gst_rtsp_server_get_session_pool(native.server)
         defer { g_object_unref(pool) }
         return Int(gst_rtsp_session_pool_get_n_sessions(pool))
     }
 
+    /// Publishes the snapshot now (off the caller's thread).
+    private func publishStatistics() {
+        Self.statisticsQueue.async { [weak self] in
+            guard let self else { return }
+            let rooms = registry.withLock { Array($0.rooms.values) }.map(\.statistics).sorted { $0.room < $1.room }
+            let sessions = currentSessionCount
+            snapshot.withLock { $0 = Snapshot(rooms: rooms, sessions: sessions) }
+        }
+    }
+
     /// Binds the socket (so errors surface here) and runs the main loop on its own thread.
     public func start() throws {
-        guard thread == nil else { return }
-        let id = gst_rtsp_server_attach(server, context)
+        guard running.withLock({ $0.sources.isEmpty }) else { return }
+        let id = gst_rtsp_server_attach(native.server, native.context)
         guard id != 0 else { throw Failure.cannotListen(settings.address, settings.port) }
-        sources.append(id)
-        port = Int(gst_rtsp_server_get_bound_port(server))
-        sources.append(attachCleanupTimer())
-        let running = MainLoop(loop: loop, context: context)
-        let thread = Thread { [stopped] in
-            g_main_context_push_thread_default(running.context)
-            g_main_loop_run(running.loop)
-            g_main_context_pop_thread_default(running.context)
+        boundPort.store(Int(gst_rtsp_server_get_bound_port(native.server)), ordering: .releasing)
+        let cleanup = attachCleanupTimer()
+        let native = self.native, stopped = self.stopped
+        let thread = Thread {
+            g_main_context_push_thread_default(native.context)
+            g_main_loop_run(native.loop)
+            g_main_context_pop_thread_default(native.context)
             stopped.signal()
         }
         thread.name = "rtsp-server"
-        self.thread = thread
         thread.start()
+        let timer = RepeatingTimer(queue: Self.statisticsQueue, every: Self.statisticsInterval) { [weak self] in
+            self?.publishStatistics()
+        }
+        running.withLock {
+            $0.sources = [id, cleanup]
+            $0.statisticsTimer = timer
+        }
     }
 
     /// Closes every client and stops the main loop; the object can be dropped afterwards.
     public func stop() {
-        guard thread != nil else { return }
+        let (sources, timer) = running.withLock { r -> ([UInt32], RepeatingTimer?) in
+            defer {
+                r.sources = []
+                r.statisticsTimer = nil
+            }
+            return (r.sources, r.statisticsTimer)
+        }
+        guard !sources.isEmpty else { return }
+        timer?.cancel()
         // Recordings end with their index and duration written, those of rooms that just
         // ended too.
-        for room in lock.withLock({ Array(rooms.values) }) { room.finishRecording() }
+        for room in registry.withLock({ Array($0.rooms.values) }) { room.finishRecording() }
         _ = RoomRecorder.finishing.wait(timeout: .now() + 10)
         for id in sources {
-            if let source = g_main_context_find_source_by_id(context, id) { g_source_destroy(source) }
+            if let source = g_main_context_find_source_by_id(native.context, id) { g_source_destroy(source) }
         }
-        sources = []
-        _ = gst_rtsp_server_client_filter(server, { _, _, _ in GST_RTSP_FILTER_REMOVE }, nil)
+        _ = gst_rtsp_server_client_filter(native.server, { _, _, _ in GST_RTSP_FILTER_REMOVE }, nil)
         // Quit from inside the loop: a quit from here that lands before the thread enters
         // g_main_loop_run is undone by it (run marks the loop running), and the wait below
         // never ends — serve given SIGTERM while still starting up hung.
@@ -220,18 +296,17 @@ public final class RTSPServer: @unchecked Sendable {
         g_source_set_callback(quit, { loop in
             g_main_loop_quit(OpaquePointer(loop))
             return 0  // G_SOURCE_REMOVE
-        }, UnsafeMutableRawPointer(loop), nil)
-        g_source_attach(quit, context)
+        }, UnsafeMutableRawPointer(native.loop), nil)
+        g_source_attach(quit, native.context)
         g_source_unref(quit)
         stopped.wait()
-        thread = nil
     }
 
     // MARK: rooms
 
     private static let announceHook: CGstRTSPAnnounceHook = { ctx, path, reason, data in
         guard let data, let path else { return GST_RTSP_STS_INTERNAL_SERVER_ERROR }
-        guard let server = Unmanaged<HookTarget>.fromOpaque(data).takeUnretainedValue().server else { return GST_RTSP_STS_SERVICE_UNAVAILABLE }
+        guard let server = WeakBox.object(data, as: RTSPServer.self) else { return GST_RTSP_STS_SERVICE_UNAVAILABLE }
         switch server.announce(path: String(cString: path), ctx: ctx) {
         case let .success(status): return status
         case let .failure(refusal):
@@ -258,13 +333,13 @@ public final class RTSPServer: @unchecked Sendable {
     /// ANNOUNCEs come before authentication, and abandoned ones held the room cap for a minute.
     private static let announcerGoneHook: CGstRTSPAnnouncerGoneHook = { client, path, data in
         guard let data, let path else { return }
-        Unmanaged<HookTarget>.fromOpaque(data).takeUnretainedValue().server?.announcerGone(client: UInt(bitPattern: client), path: String(cString: path))
+        WeakBox.object(data, as: RTSPServer.self)?.announcerGone(client: UInt(bitPattern: client), path: String(cString: path))
     }
 
     private func announcerGone(client: UInt, path: String) {
-        let abandoned: RoomBridge? = lock.withLock {
-            guard let room = rooms[path], room.announcer == client, !room.isLive else { return nil }
-            rooms.removeValue(forKey: path)
+        let abandoned: RoomBridge? = registry.withLock { r in
+            guard let room = r.rooms[path], room.isAwaitingPublisher(client) else { return nil }
+            r.rooms.removeValue(forKey: path)
             return room
         }
         guard let abandoned else { return }
@@ -274,7 +349,7 @@ public final class RTSPServer: @unchecked Sendable {
 
     private static let playHook: CGstRTSPPlayHook = { ctx, path, data in
         guard let data, let path else { return GST_RTSP_STS_INTERNAL_SERVER_ERROR }
-        guard let server = Unmanaged<HookTarget>.fromOpaque(data).takeUnretainedValue().server else { return GST_RTSP_STS_SERVICE_UNAVAILABLE }
+        guard let server = WeakBox.object(data, as: RTSPServer.self) else { return GST_RTSP_STS_SERVICE_UNAVAILABLE }
         return server.play(path: String(cString: path), ctx: ctx)
     }
 
@@ -289,7 +364,7 @@ public final class RTSPServer: @unchecked Sendable {
     }
 
     private func announce(path: String, ctx: UnsafeMutablePointer<GstRTSPContext>?) -> Result<GstRTSPStatusCode, TrackPlan.Refusal> {
-        if lock.withLock({ playOnlyPaths.contains(path) }) { return .success(GST_RTSP_STS_METHOD_NOT_ALLOWED) }
+        if registry.withLock({ $0.playOnlyPaths.contains(path) }) { return .success(GST_RTSP_STS_METHOD_NOT_ALLOWED) }
         guard Self.roomName(ofPath: path) != nil else { return .success(GST_RTSP_STS_NOT_FOUND) }
         guard let offered = Self.offeredTracks(ctx) else {
             return .failure(TrackPlan.Refusal(status: 400, reason: "Bad Request: ANNOUNCE needs an SDP body"))
@@ -299,35 +374,46 @@ public final class RTSPServer: @unchecked Sendable {
         case let .success(made): plan = made
         case let .failure(refusal): return .failure(refusal)
         }
-        let (bridge, pruned): (RoomBridge?, [RoomBridge]) = lock.withLock {
-            if let existing = rooms[path] { return (existing, []) }
+        var recording: RoomRecorder.Settings?
+        if let directory = settings.recordDirectory, settings.recordedRooms?.contains(String(path.dropFirst())) ?? true {
+            recording = RoomRecorder.Settings(directory: directory, segmentSeconds: settings.recordSegmentSeconds,
+                                              segmentBytes: settings.recordSegmentBytes)
+        }
+        let hooks = bridgeHooks
+        // Rooms nobody has fed for a minute are found under the registry's lock, asked one
+        // by one (each takes its own lock; neither calls out).
+        let (bridge, pruned): (RoomBridge?, [RoomBridge]) = registry.withLock { r in
+            if let existing = r.rooms[path] { return (existing, []) }
             // ANNOUNCEs come before authentication: rooms nobody has fed for a minute are
             // forgotten, so made-up names cannot use up the room cap.
-            let idle = rooms.values.filter { !$0.hasPublisher && !$0.isLive && $0.announcedAt.timeIntervalSinceNow < -60 }
-            for room in idle { rooms.removeValue(forKey: room.path) }
-            guard rooms.count < settings.maxRooms else { return (nil, idle) }
-            let created = RoomBridge(path: path)
-            created.onDrops = { [weak self] bridge, who, count in self?.onBufferDrops?(bridge.room, who, count) }
-            if let directory = settings.recordDirectory, settings.recordedRooms?.contains(created.room) ?? true {
-                created.recording = RoomRecorder.Settings(directory: directory, segmentSeconds: settings.recordSegmentSeconds,
-                                                          segmentBytes: settings.recordSegmentBytes)
-                created.onRecordingFailed = { [weak self] bridge, error in self?.onRecordingFailed?(bridge.room, "\(error)") }
-            }
-            rooms[path] = created
+            let idle = r.rooms.values.filter { $0.isIdle(for: settings.idleRoomSeconds) }
+            for room in idle { r.rooms.removeValue(forKey: room.path) }
+            guard r.rooms.count < settings.maxRooms else { return (nil, idle) }
+            let created = RoomBridge(path: path, recording: recording, hooks: hooks)
+            r.rooms[path] = created
             return (created, idle)
         }
         for room in pruned { removeMount(CGST_RTSP_RECORD_PREFIX + room.path) }
         guard let bridge else { return .success(GST_RTSP_STS_NOT_ENOUGH_BANDWIDTH) }
-        bridge.announcedAt = Date()
-        bridge.announcer = UInt(bitPattern: ctx?.pointee.client)
-        if bridge.hasPublisher { return .success(GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE) }
+        guard bridge.announced(by: UInt(bitPattern: ctx?.pointee.client)) else { return .success(GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE) }
+        var url: String?
         if let uri = ctx?.pointee.uri, let text = gst_rtsp_url_get_request_uri(uri) {
-            bridge.publishedURL = publicURL(requested: String(cString: text), path: path)
+            url = publicURL(requested: String(cString: text), path: path)
             g_free(text)
         }
-        bridge.trackPlan = plan
+        bridge.prepare(plan: plan, publishedURL: url)
         mountRecord(for: bridge, plan: plan)
         return .success(GST_RTSP_STS_OK)
+    }
+
+    /// What every room tells this server (weakly held: rooms may outlive a stopped server).
+    private var bridgeHooks: RoomBridge.Hooks {
+        var hooks = RoomBridge.Hooks()
+        hooks.live = { [weak self] bridge in self?.roomWentLive(bridge) }
+        hooks.ended = { [weak self] bridge in self?.roomEnded(bridge) }
+        hooks.recordingFailed = { [weak self] bridge, error in self?.onRecordingFailed?(bridge.room, "\(error)") }
+        hooks.drops = { [weak self] bridge, who, count in self?.onBufferDrops?(bridge.room, who, count) }
+        return hooks
     }
 
     /// The URL viewers should use: the bound address unless it is a wildcard, then the host
@@ -352,7 +438,7 @@ public final class RTSPServer: @unchecked Sendable {
         // the publisher, so it comes soon (1.22's rtspclientsink does not answer the RTCP
         // request; ChatCast publishers take it over chat), and it brings a starting viewer
         // closer to live.
-        let room = lock.withLock { rooms.first { path == $0.key || path.hasPrefix($0.key + "/") }?.value }
+        let room = registry.withLock { $0.rooms.first { path == $0.key || path.hasPrefix($0.key + "/") }?.value }
         room?.requestKeyUnit()
         if let room { onKeyFrameWanted?(room.room) }
         return GST_RTSP_STS_OK
@@ -362,7 +448,7 @@ public final class RTSPServer: @unchecked Sendable {
     /// match the SDP's tracks one by one).
     private func mountRecord(for bridge: RoomBridge, plan: TrackPlan) {
         let recordPath = CGST_RTSP_RECORD_PREFIX + bridge.path
-        let mounts = gst_rtsp_server_get_mount_points(server)!
+        let mounts = gst_rtsp_server_get_mount_points(native.server)!
         defer { g_object_unref(mounts) }
         gst_rtsp_mount_points_remove_factory(mounts, recordPath)
         let roles = settings.publisher == nil ? ["viewer", "publisher"] : ["publisher"]
@@ -370,21 +456,20 @@ public final class RTSPServer: @unchecked Sendable {
         if settings.publisher != nil { cgst_rtsp_factory_challenge(factory, "viewer") }
         gst_rtsp_media_factory_set_transport_mode(factory, GST_RTSP_TRANSPORT_MODE_RECORD)
         gst_rtsp_media_factory_set_latency(factory, settings.recordLatencyMs)
-        _ = cgst_signal_connect(factory, "media-configure", unsafeBitCast(RTSPServer.recordConfigured, to: GCallback.self),
-                                Unmanaged.passUnretained(bridge).toOpaque())
-        bridge.onLive = { [weak self] bridge in self?.roomWentLive(bridge) }
-        bridge.onEnded = { [weak self] bridge in self?.roomEnded(bridge) }
+        // A client thread may still hold the factory of a room pruned meanwhile: its bridge is
+        // reached weakly, through a box the factory frees.
+        connectSignal(factory, "media-configure", unsafeBitCast(RTSPServer.recordConfigured, to: GCallback.self), to: bridge)
         gst_rtsp_mount_points_add_factory(mounts, recordPath, factory)
     }
 
     private static let recordConfigured: @convention(c) (UnsafeMutablePointer<GstRTSPMediaFactory>?, UnsafeMutablePointer<GstRTSPMedia>?, gpointer?) -> Void = { _, media, data in
-        guard let media else { return }
-        _ = Unmanaged<RoomBridge>.fromOpaque(data!).takeUnretainedValue().attachRecord(media)
+        guard let media, let bridge = WeakBox.object(data, as: RoomBridge.self) else { return }
+        _ = bridge.attachRecord(media)
     }
 
     private static let playConfigured: @convention(c) (UnsafeMutablePointer<GstRTSPMediaFactory>?, UnsafeMutablePointer<GstRTSPMedia>?, gpointer?) -> Void = { _, media, data in
-        guard let media else { return }
-        Unmanaged<RoomBridge>.fromOpaque(data!).takeUnretainedValue().attachPlay(media)
+        guard let media, let bridge = WeakBox.object(data, as: RoomBridge.self) else { return }
+        bridge.attachPlay(media)
     }
 
     /// The publisher's first access unit: viewers may now DESCRIBE the room.
@@ -393,19 +478,20 @@ public final class RTSPServer: @unchecked Sendable {
         // A media per viewer: each starts at a key frame of its own (see RoomBridge).
         let factory = makeFactory(launch: plan.playLaunch, roles: ["viewer", "publisher"])
         gst_rtsp_media_factory_set_shared(factory, 0)
-        _ = cgst_signal_connect(factory, "media-configure", unsafeBitCast(RTSPServer.playConfigured, to: GCallback.self),
-                                Unmanaged.passUnretained(bridge).toOpaque())
+        connectSignal(factory, "media-configure", unsafeBitCast(RTSPServer.playConfigured, to: GCallback.self), to: bridge)
         addFactory(factory, at: bridge.path)
+        publishStatistics()
         onRoomLive?(bridge.room, bridge.publishedURL)
     }
 
     private func roomEnded(_ bridge: RoomBridge) {
         removeMount(bridge.path)
+        publishStatistics()
         onRoomEnded?(bridge.room)
     }
 
     private func removeMount(_ path: String) {
-        let mounts = gst_rtsp_server_get_mount_points(server)
+        let mounts = gst_rtsp_server_get_mount_points(native.server)
         gst_rtsp_mount_points_remove_factory(mounts, path)
         g_object_unref(mounts)
     }
@@ -420,7 +506,7 @@ public final class RTSPServer: @unchecked Sendable {
     }
 
     private func addFactory(_ factory: UnsafeMutablePointer<GstRTSPMediaFactory>, at path: String) {
-        let mounts = gst_rtsp_server_get_mount_points(server)
+        let mounts = gst_rtsp_server_get_mount_points(native.server)
         gst_rtsp_mount_points_add_factory(mounts, path, factory)  // takes the factory
         g_object_unref(mounts)
     }
@@ -451,30 +537,27 @@ public final class RTSPServer: @unchecked Sendable {
             gst_rtsp_auth_set_tls_certificate(auth, tls)
             g_object_unref(tls)
         }
-        gst_rtsp_server_set_auth(server, auth)
+        gst_rtsp_server_set_auth(native.server, auth)
     }
 
     /// 1.22 reaps expired sessions only when asked.
     private func attachCleanupTimer() -> UInt32 {
         let source = g_timeout_source_new_seconds(settings.cleanupIntervalSeconds)!
-        let pool = gst_rtsp_server_get_session_pool(server)
+        let pool = gst_rtsp_server_get_session_pool(native.server)
         g_source_set_callback(source, { pool in
             _ = gst_rtsp_session_pool_cleanup(pool?.assumingMemoryBound(to: GstRTSPSessionPool.self))
             return 1  // G_SOURCE_CONTINUE
         }, UnsafeMutableRawPointer(pool), { g_object_unref($0) })
-        let id = g_source_attach(source, context)
+        let id = g_source_attach(source, native.context)
         g_source_unref(source)
         return id
     }
 }
 
-/// GLib's main loop and context are thread-safe; this lets the server's thread take them.
-private struct MainLoop: @unchecked Sendable {
-    let loop: OpaquePointer
+/// The server's GLib objects: GMainContext, GMainLoop and GstRTSPServer lock themselves,
+/// so any thread may use them.
+private struct Native: @unchecked Sendable {  // pointers to thread-safe GLib objects
+    let server: UnsafeMutablePointer<GstRTSPServer>
     let context: OpaquePointer
-}
-
-/// What the C hooks hold: the server, weakly.
-private final class HookTarget: @unchecked Sendable {
-    weak var server: RTSPServer?
+    let loop: OpaquePointer
 }

@@ -1,6 +1,6 @@
 /// Frames and bytes per second over the last few seconds: a sample a second at most, the
 /// rate taken between the oldest kept and now, so one late frame moves it little.
-struct RateWindow {
+struct RateWindow: Sendable {
     static let span: UInt64 = 5_000_000_000
     private var samples: [(time: UInt64, frames: Int, bytes: Int)] = []
     private var frames = 0

@@ -3,6 +3,7 @@ import CGstRTSPGlue
 import CGstRTSPServer
 import ChatCastSEI
 import Foundation
+import Synchronization
 
 /// One room's published stream carried, in process, from its RECORD media to its viewers'
 /// PLAY media (gst-rtsp-server does not do this by itself): each track's buffers leave the
@@ -11,84 +12,139 @@ import Foundation
 /// Each viewer has a media of its own, started at the room's latest key frame with the
 /// frames since (a picture at once, whatever the publisher's GOP, decodable by any player,
 /// with the publisher's own timing), and started again at a key frame when it resumes.
-final class RoomBridge: @unchecked Sendable {
-    typealias Element = UnsafeMutablePointer<GstElement>
-
-    let path: String
-    /// Runs (off the server's thread) when the room can be watched (the publisher's first key
-    /// frame, or first buffer without video), and when the publisher's media is gone.
-    var onLive: (@Sendable (RoomBridge) -> Void)?
-    var onEnded: (@Sendable (RoomBridge) -> Void)?
-    /// The URL the publisher used (for the room's topic).
-    var publishedURL = ""
-    /// Where and how the room is recorded while live (nil: not recorded).
-    var recording: RoomRecorder.Settings?
-    /// Runs when a recording cannot start (the room still plays).
-    var onRecordingFailed: (@Sendable (RoomBridge, Error) -> Void)?
-    /// A bounded queue of this room dropped buffers: who ("a viewer", "the recording") and
-    /// how many so far.
-    var onDrops: (@Sendable (RoomBridge, String, Int) -> Void)?
-    /// When an ANNOUNCE last named this room (rooms nobody feeds are pruned after a while).
-    var announcedAt = Date()
-    /// The connection whose ANNOUNCE the room is waiting on (an opaque identity).
-    var announcer: UInt = 0
-
-    private let lock = NSLock()
-    /// What the current (or next) publisher's ANNOUNCE offered.
-    private var plan: TrackPlan?
-    private var recordMedia: UnsafeMutablePointer<GstRTSPMedia>?
-    private var recordSinks: [Element] = []
-    private var caps: [UnsafeMutablePointer<GstCaps>?] = []
-    /// The video since its latest key frame (parameter sets in band), and each audio track's
-    /// buffers since then: a viewer starts with them, sound and picture from the same moment.
-    private var gop: [UnsafeMutablePointer<GstBuffer>] = []
-    private var audioSinceKey: [Int: [UnsafeMutablePointer<GstBuffer>]] = [:]
-    private var medias: [PlayMedia] = []
-    private var recorder: RoomRecorder?
-    private var live = false
-    private var wentLive: Date?
-    private(set) var accessUnits = 0
-    private(set) var bytes = 0
-    /// Payload bytes handed to viewers that have gone (those still watching count their own).
-    private var bytesSentByGone = 0
-    /// The publisher's frame and bit rates over the last seconds.
-    private var rates = RateWindow()
-    /// ChatCast envelopes seen in the video, and what readers of them would drop.
-    private var seiCounts = SEICounts()
-
-    init(path: String) {
-        self.path = path
+///
+/// Its lock guards bookkeeping only: which buffers each viewer and the recording get, and in
+/// which order, is decided under it, and they are pushed after it is let go (`PlayMedia`,
+/// `RoomRecorder`); callbacks, EOS and drop reports also run with no lock held.
+final class RoomBridge: Sendable {
+    /// What the bridge tells its server; each runs with no lock held.
+    struct Hooks: Sendable {
+        /// The room can be watched (the publisher's first key frame, or first buffer without video).
+        var live: @Sendable (RoomBridge) -> Void = { _ in }
+        /// The publisher's media is gone.
+        var ended: @Sendable (RoomBridge) -> Void = { _ in }
+        /// A recording could not start or stopped on an error (the room still plays).
+        var recordingFailed: @Sendable (RoomBridge, Error) -> Void = { _, _ in }
+        /// A bounded queue dropped buffers: who ("a viewer", "the recording") and how many so far.
+        var drops: @Sendable (RoomBridge, String, Int) -> Void = { _, _, _ in }
     }
 
-    var room: String { String(path.dropFirst()) }
+    /// The publisher's RECORD media and its appsinks, while it feeds the room.
+    private struct Publisher: Sendable {
+        let media: SharedObject<GstRTSPMedia>
+        let sinks: [SharedElement]
+    }
 
-    /// True from the publisher's first key frame until its media is gone.
-    var isLive: Bool { lock.withLock { live } }
+    private struct State {
+        /// What the current (or next) publisher's ANNOUNCE offered.
+        var plan: TrackPlan?
+        /// The URL the publisher used (for the room's topic).
+        var publishedURL = ""
+        /// When an ANNOUNCE last named this room (rooms nobody feeds are pruned after a while).
+        var announcedAt = Date()
+        /// The connection whose ANNOUNCE the room is waiting on (an opaque identity).
+        var announcer: UInt = 0
+        var publisher: Publisher?
+        var caps: [SharedCaps?] = []
+        /// The video since its latest key frame (parameter sets in band), and each audio
+        /// track's buffers since then: a viewer starts with them, sound and picture from the
+        /// same moment.
+        var gop: [SharedBuffer] = []
+        var audioSinceKey: [Int: [SharedBuffer]] = [:]
+        var medias: [PlayMedia] = []
+        var recorder: RoomRecorder?
+        var live = false
+        var wentLive: Date?
+        var accessUnits = 0
+        var bytes = 0
+        /// Payload bytes handed to viewers that have gone (those still watching count their own).
+        var bytesSentByGone = 0
+        /// The publisher's frame and bit rates over the last seconds.
+        var rates = RateWindow()
+        /// ChatCast envelopes seen in the video, and what readers of them would drop.
+        var seiCounts = SEICounts()
+        /// Releases what starting viewers are due, every 10 ms while one of them catches up.
+        var pacer: RepeatingTimer?
+        /// Which pacer is current: a cancelled timer may still deliver a tick already queued.
+        var pacerGeneration = 0
+        /// When the pacer last ticked, how often it came late, and its longest gap so far.
+        var lastTick: UInt64 = 0
+        var lateTicks = 0
+        var longestTickGap: UInt64 = 0
 
-    /// When the room last went live (nil while it is not).
-    var liveSince: Date? { lock.withLock { live ? wentLive : nil } }
-
-    /// True while a publisher's RECORD media feeds this room.
-    var hasPublisher: Bool { lock.withLock { recordMedia != nil } }
-
-    var counters: (accessUnits: Int, bytes: Int) { lock.withLock { (accessUnits, bytes) } }
-
-    /// What the metrics show of this room.
-    var statistics: RoomStatistics {
-        lock.withLock {
-            let now = DispatchTime.now().uptimeNanoseconds
-            return RoomStatistics(room: room, live: live, rtspViewers: medias.filter { $0.kind == .rtsp }.count,
-                                  webrtcViewers: medias.filter { $0.kind == .webrtc }.count,
-                                  framesReceived: accessUnits, bytesReceived: bytes,
-                                  bytesSent: bytesSentByGone + medias.reduce(0) { $0 + $1.bytesSent },
-                                  frameRate: rates.frameRate(now: now), bitRate: rates.bitRate(now: now), sei: seiCounts)
+        /// The runs a viewer starts with, by track.
+        var cachedRuns: [Int: [SharedBuffer]] {
+            var runs = audioSinceKey
+            if let video = plan?.videoTrack { runs[video] = gop }
+            return runs
         }
     }
 
-    /// The tracks the next RECORD media is built for (set at ANNOUNCE).
-    var trackPlan: TrackPlan? {
-        get { lock.withLock { plan } }
-        set { lock.withLock { plan = newValue } }
+    let path: String
+    let room: String
+    /// Where and how the room is recorded while live (nil: not recorded).
+    private let recording: RoomRecorder.Settings?
+    private let hooks: Hooks
+    private let state = Mutex(State())
+
+    /// Pacers of every room tick here, apart from the threads that answer WHEP offers and
+    /// serve RTSP clients, so neither can make a starting viewer late.
+    private static let pacerQueue = DispatchQueue(label: "chatcast.pacer", qos: .userInteractive)
+
+    init(path: String, recording: RoomRecorder.Settings?, hooks: Hooks) {
+        self.path = path
+        room = String(path.dropFirst())
+        self.recording = recording
+        self.hooks = hooks
+    }
+
+    /// True from the publisher's first key frame until its media is gone.
+    var isLive: Bool { state.withLock { $0.live } }
+
+    /// True while a publisher's RECORD media feeds this room.
+    var hasPublisher: Bool { state.withLock { $0.publisher != nil } }
+
+    /// Whether nobody has fed or announced this room for `seconds`.
+    func isIdle(for seconds: Double) -> Bool {
+        state.withLock { $0.publisher == nil && !$0.live && $0.announcedAt.timeIntervalSinceNow < -seconds }
+    }
+
+    /// An ANNOUNCE of `client` names this room; false when a publisher already feeds it.
+    func announced(by client: UInt) -> Bool {
+        state.withLock { s in
+            s.announcedAt = Date()
+            s.announcer = client
+            return s.publisher == nil
+        }
+    }
+
+    /// Whether the room still waits on `client`'s ANNOUNCE and has not gone live.
+    func isAwaitingPublisher(_ client: UInt) -> Bool { state.withLock { $0.announcer == client && !$0.live } }
+
+    /// The next publisher's tracks and the URL it used (set at its ANNOUNCE).
+    func prepare(plan: TrackPlan, publishedURL: String?) {
+        state.withLock { s in
+            s.plan = plan
+            if let publishedURL { s.publishedURL = publishedURL }
+        }
+    }
+
+    /// The tracks the next RECORD media is built for.
+    var trackPlan: TrackPlan? { state.withLock { $0.plan } }
+    var publishedURL: String { state.withLock { $0.publishedURL } }
+
+    /// What the metrics show of this room.
+    var statistics: RoomStatistics {
+        state.withLock { s in
+            let now = DispatchTime.now().uptimeNanoseconds
+            return RoomStatistics(room: room, live: s.live, rtspViewers: s.medias.filter { $0.kind == .rtsp }.count,
+                                  webrtcViewers: s.medias.filter { $0.kind == .webrtc }.count,
+                                  framesReceived: s.accessUnits, bytesReceived: s.bytes,
+                                  bytesSent: s.bytesSentByGone + s.medias.reduce(0) { $0 + $1.bytesSent },
+                                  frameRate: s.rates.frameRate(now: now), bitRate: s.rates.bitRate(now: now), sei: s.seiCounts,
+                                  liveSince: s.live ? s.wentLive : nil, pacerLateTicks: s.lateTicks,
+                                  pacerLongestGapSeconds: Double(s.longestTickGap) / 1e9)
+        }
     }
 
     // MARK: RECORD side
@@ -98,35 +154,34 @@ final class RoomBridge: @unchecked Sendable {
     func attachRecord(_ media: UnsafeMutablePointer<GstRTSPMedia>) -> Bool {
         guard let bin = gst_rtsp_media_get_element(media) else { return false }
         defer { gst_object_unref(bin) }
-        let trackCount = lock.withLock { plan?.codecs.count ?? 0 }
-        let sinks = (0..<trackCount).compactMap { gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "track\($0)") }
-        let taken = lock.withLock { () -> Bool in
-            guard recordMedia == nil, sinks.count == trackCount, trackCount > 0 else { return false }
-            recordMedia = media
-            recordSinks = sinks
-            caps = Array(repeating: nil, count: trackCount)
+        let trackCount = state.withLock { $0.plan?.codecs.count ?? 0 }
+        let sinks = (0..<trackCount).compactMap {
+            gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "track\($0)").map(SharedElement.init(taking:))
+        }
+        let taken = state.withLock { s -> Bool in
+            guard s.publisher == nil, sinks.count == trackCount, trackCount > 0 else { return false }
+            s.publisher = Publisher(media: SharedObject(adding: media), sinks: sinks)
+            s.caps = Array(repeating: nil, count: trackCount)
             return true
         }
-        guard taken else {
-            sinks.forEach { gst_object_unref($0) }
-            return false
-        }
+        guard taken else { return false }
         for (index, sink) in sinks.enumerated() {
             var callbacks = GstAppSinkCallbacks()
             callbacks.new_sample = { appsink, data in
-                let tap = Unmanaged<TrackTap>.fromOpaque(data!).takeUnretainedValue()
+                guard let appsink, let data else { return GST_FLOW_OK }
+                let tap = Unmanaged<TrackTap>.fromOpaque(data).takeUnretainedValue()
                 guard let sample = gst_app_sink_pull_sample(appsink) else { return GST_FLOW_EOS }
                 defer { gst_mini_object_unref(UnsafeMutableRawPointer(sample).assumingMemoryBound(to: GstMiniObject.self)) }
-                tap.bridge.forward(sample, track: tap.track)
+                let base = appsink.withMemoryRebound(to: GstElement.self, capacity: 1) { gst_element_get_base_time($0) }
+                tap.bridge?.forward(sample, track: tap.track, recordBase: base)
                 return GST_FLOW_OK
             }
             let tap = Unmanaged.passRetained(TrackTap(bridge: self, track: index)).toOpaque()
-            sink.withMemoryRebound(to: GstAppSink.self, capacity: 1) {
+            sink.pointer.withMemoryRebound(to: GstAppSink.self, capacity: 1) {
                 gst_app_sink_set_callbacks($0, &callbacks, tap, { Unmanaged<TrackTap>.fromOpaque($0!).release() })
             }
         }
-        _ = cgst_signal_connect(media, "unprepared", unsafeBitCast(RoomBridge.recordUnprepared, to: GCallback.self),
-                                Unmanaged.passUnretained(self).toOpaque())
+        connectSignal(media, "unprepared", unsafeBitCast(RoomBridge.recordUnprepared, to: GCallback.self), to: self)
         if let pipeline = gst_object_get_parent(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstObject.self)) {
             _ = cgst_signal_connect(pipeline, "deep-element-added", unsafeBitCast(RoomBridge.recordElementAdded, to: GCallback.self), nil)
             gst_object_unref(pipeline)
@@ -154,100 +209,101 @@ final class RoomBridge: @unchecked Sendable {
     /// The publisher's connection closed before any media came: its RECORD media (built at
     /// ANNOUNCE) is let go, which ends the room as a publisher leaving does.
     func abandon() {
-        guard let media = lock.withLock({ live ? nil : recordMedia }) else { return }
-        _ = gst_rtsp_media_unprepare(media)
+        guard let media = state.withLock({ $0.live ? nil : $0.publisher?.media }) else { return }
+        _ = gst_rtsp_media_unprepare(media.pointer)
     }
 
     private static let recordUnprepared: @convention(c) (UnsafeMutablePointer<GstRTSPMedia>?, gpointer?) -> Void = { media, data in
-        Unmanaged<RoomBridge>.fromOpaque(data!).takeUnretainedValue().publisherGone(media)
+        WeakBox.object(data, as: RoomBridge.self)?.publisherGone(media)
     }
 
     private func publisherGone(_ media: UnsafeMutablePointer<GstRTSPMedia>?) {
-        let (wasLive, sinks, dropped, recorded) = lock.withLock { () -> (Bool, [Element], [UnsafeMutablePointer<GstBuffer>], RoomRecorder?) in
-            guard media == recordMedia else { return (false, [], [], nil) }
-            defer { recorder = nil }
+        let gone = state.withLock { s -> (wasLive: Bool, viewers: [PlayMedia], recorder: RoomRecorder?, cached: [SharedBuffer],
+                                          publisher: Publisher)? in
+            guard let publisher = s.publisher, publisher.media.pointer == media else { return nil }
             // Viewers still attached see the end of the stream rather than a stall.
-            medias.forEach { $0.end() }
-            let result = (live, recordSinks, gop + audioSinceKey.values.joined(), recorder)
-            gop = []
-            audioSinceKey = [:]
-            recordMedia = nil
-            recordSinks = []
-            live = false
-            caps.compactMap { $0 }.forEach { gst_mini_object_unref(UnsafeMutableRawPointer($0).assumingMemoryBound(to: GstMiniObject.self)) }
-            caps = []
+            s.medias.forEach { $0.end() }
+            // The media, its sinks and the cached runs are let go once the lock is: their last
+            // references may finalize objects.
+            let result = (s.live, s.medias, s.recorder, s.gop + s.audioSinceKey.values.joined(), publisher)
+            s.gop = []
+            s.audioSinceKey = [:]
+            s.caps = []
+            s.recorder = nil
+            s.publisher = nil
+            s.live = false
             return result
         }
-        sinks.forEach { gst_object_unref($0) }
-        dropped.forEach(unref)
-        recorded?.finishInBackground()
-        if wasLive { onEnded?(self) }
+        guard let gone else { return }
+        gone.viewers.forEach { $0.push() }
+        gone.recorder?.finishInBackground()
+        if gone.wasLive { hooks.ended(self) }
     }
 
-    private func forward(_ sample: OpaquePointer, track: Int) {
-        guard let buffer = gst_sample_get_buffer(sample), let carrier = gst_buffer_copy(buffer) else { return }
-        defer { unref(carrier) }
+    private func forward(_ sample: OpaquePointer, track: Int, recordBase: GstClockTime) {
+        guard let buffer = gst_sample_get_buffer(sample), let copy = gst_buffer_copy(buffer) else { return }
         let size = Int(gst_buffer_get_size(buffer))
         let isKey = buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
-        var becameLive = false
-        var dropped: [UnsafeMutablePointer<GstBuffer>] = []
-        // Read outside the lock: viewers' pushes and the pacer wait on it.
+        // Clock times travel in the offset fields; each PLAY media turns them into its
+        // running time as the buffer leaves its appsrc (`PlayGate`).
+        copy.pointee.offset = Self.absolute(buffer.pointee.pts, base: recordBase)
+        copy.pointee.offset_end = Self.absolute(buffer.pointee.dts, base: recordBase)
+        copy.pointee.pts = GstClockTime.max
+        copy.pointee.dts = GstClockTime.max
+        // One carrier per buffer, shared by reference by every viewer.
+        let carrier = SharedBuffer(taking: copy)
+        let sampleCaps = gst_sample_get_caps(sample).map(SharedCaps.init(adding:))
         let codec = trackPlan.flatMap { track < $0.codecs.count ? $0.codecs[track] : nil }
         let sei = codec?.isVideo == true ? SEICounts.of(buffer, codec: codec == .h265 ? .h265 : .h264) : SEICounts()
-        lock.withLock {
-            guard track < recordSinks.count else { return }
-            if caps[track] == nil, let sampleCaps = gst_sample_get_caps(sample) {
-                caps[track] = gst_caps_copy(sampleCaps)
-            }
-            let videoTrack = plan?.videoTrack
-            if !live && (videoTrack == nil || (track == videoTrack && isKey)) {
-                live = true
-                wentLive = Date()
+
+        let outcome = state.withLock { s -> (becameLive: Bool, consumers: [PlayMedia], recorder: RoomRecorder?, dropped: [SharedBuffer])? in
+            guard let publisher = s.publisher, track < publisher.sinks.count else { return nil }
+            if s.caps[track] == nil { s.caps[track] = sampleCaps }
+            let videoTrack = s.plan?.videoTrack
+            var becameLive = false
+            if !s.live && (videoTrack == nil || (track == videoTrack && isKey)) {
+                s.live = true
+                s.wentLive = Date()
                 becameLive = true
             }
             if track == videoTrack {
-                accessUnits += 1
-                seiCounts.add(sei)
+                s.accessUnits += 1
+                s.seiCounts.add(sei)
             }
-            bytes += size
-            rates.add(bytes: size, frames: track == videoTrack ? 1 : 0, now: DispatchTime.now().uptimeNanoseconds)
-            // Clock times travel in the offset fields; each PLAY media turns them into its
-            // running time as the buffer leaves its appsrc (`PlayGate`).
-            let recordBase = gst_element_get_base_time(recordSinks[track])
-            carrier.pointee.offset = Self.absolute(buffer.pointee.pts, base: recordBase)
-            carrier.pointee.offset_end = Self.absolute(buffer.pointee.dts, base: recordBase)
-            carrier.pointee.pts = GstClockTime.max
-            carrier.pointee.dts = GstClockTime.max
+            s.bytes += size
+            s.rates.add(bytes: size, frames: track == videoTrack ? 1 : 0, now: DispatchTime.now().uptimeNanoseconds)
+            var dropped: [SharedBuffer] = []
             if track == videoTrack {
                 // Only a run that starts at a key frame is kept, and not an endless one.
-                if isKey || gop.count >= Self.gopLimit {
-                    dropped = gop
-                    gop = []
-                    let start = isKey ? carrier.pointee.offset : GstClockTime.max
-                    for (audio, buffers) in audioSinceKey {
-                        let (older, newer) = (buffers.filter { $0.pointee.offset < start }, buffers.filter { $0.pointee.offset >= start })
-                        dropped += older
-                        audioSinceKey[audio] = newer
+                if isKey || s.gop.count >= Self.gopLimit {
+                    dropped = s.gop
+                    s.gop = []
+                    let start = isKey ? carrier.clockPTS : GstClockTime.max
+                    for (audio, buffers) in s.audioSinceKey {
+                        dropped += buffers.filter { $0.clockPTS < start }
+                        s.audioSinceKey[audio] = buffers.filter { $0.clockPTS >= start }
                     }
                 }
-                if isKey || !gop.isEmpty { gop.append(gst_buffer_ref(carrier)) }
-            } else if !gop.isEmpty {
-                audioSinceKey[track, default: []].append(gst_buffer_ref(carrier))
-                if audioSinceKey[track]!.count > Self.gopLimit * 4 { dropped.append(audioSinceKey[track]!.removeFirst()) }
+                if isKey || !s.gop.isEmpty { s.gop.append(carrier) }
+            } else if !s.gop.isEmpty {
+                s.audioSinceKey[track, default: []].append(carrier)
+                if s.audioSinceKey[track]!.count > Self.gopLimit * 4 { dropped.append(s.audioSinceKey[track]!.removeFirst()) }
             }
-            // One carrier per buffer, shared by reference by every PLAY appsrc; pushed under the
-            // lock so that it never overtakes what the pacer releases.
-            for media in medias {
-                media.ensureCaps(caps[track], track: track)
+            // Decided here, in order; pushed below, with no lock held.
+            for media in s.medias {
+                media.ensureCaps(s.caps[track], track: track)
                 media.offer(carrier, track: track)
             }
-            recorder?.ensureCaps(caps[track], track: track)
-            recorder?.offer(carrier, track: track, isKey: isKey)
+            s.recorder?.ensureCaps(s.caps[track], track: track)
+            s.recorder?.offer(carrier, track: track)
+            return (becameLive, s.medias, s.recorder, dropped)
         }
-        dropped.forEach(unref)
-        if becameLive {
+        guard let outcome else { return }
+        outcome.consumers.forEach { $0.push() }
+        outcome.recorder?.push()
+        if outcome.becameLive {
             startRecording()
-            onLive?(self)
+            hooks.live(self)
         }
     }
 
@@ -256,82 +312,75 @@ final class RoomBridge: @unchecked Sendable {
         guard let recording, let plan = trackPlan else { return }
         let made: RoomRecorder
         do {
-            made = try RoomRecorder(room: room, plan: plan, caps: lock.withLock { caps }, settings: recording)
+            made = try RoomRecorder(room: room, plan: plan, caps: state.withLock { $0.caps }, settings: recording,
+                                    onDrops: { [weak self] count in
+                                        guard let self else { return }
+                                        self.hooks.drops(self, "the recording", count)
+                                    },
+                                    onError: { [weak self] message in
+                                        guard let self else { return }
+                                        self.hooks.recordingFailed(self, RoomRecorder.Failure.cannotBuild(message))
+                                    })
         } catch {
-            onRecordingFailed?(self, error)
+            hooks.recordingFailed(self, error)
             return
         }
-        made.onDrops = { [weak self] count in
-            guard let self else { return }
-            self.onDrops?(self, "the recording", count)
-        }
-        made.onError = { [weak self] message in
-            guard let self else { return }
-            self.onRecordingFailed?(self, RoomRecorder.Failure.cannotBuild(message))
-        }
-        lock.withLock {
-            guard recordMedia != nil else { return }
-            recorder = made
-            for (track, run) in cachedRuns() {
-                for buffer in run {
-                    made.offer(buffer, track: track, isKey: buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0)
-                }
+        let started = state.withLock { s -> Bool in
+            guard s.publisher != nil else { return false }
+            s.recorder = made
+            for (track, run) in s.cachedRuns {
+                for buffer in run { made.offer(buffer, track: track) }
             }
+            return true
         }
+        if started { made.push() }
     }
 
     /// Ends the room's recording now, its files finished (the server is stopping).
     func finishRecording() {
-        let recorded = lock.withLock { () -> RoomRecorder? in
-            defer { recorder = nil }
-            return recorder
+        let recorded = state.withLock { s -> RoomRecorder? in
+            defer { s.recorder = nil }
+            return s.recorder
         }
         recorded?.finish()
     }
 
     /// The files of the current recording so far.
-    var recordedFiles: [String] { lock.withLock { recorder?.recordedFiles ?? [] } }
+    var recordedFiles: [String] { state.withLock { $0.recorder }?.recordedFiles ?? [] }
 
-    /// The runs a viewer starts with, by track (lock held).
-    private func cachedRuns() -> [Int: [UnsafeMutablePointer<GstBuffer>]] {
-        var runs = audioSinceKey
-        if let video = plan?.videoTrack { runs[video] = gop }
-        return runs
+    /// Starts the pacer if it is not running (lock held).
+    private func startPacing(_ s: inout State) {
+        guard s.pacer == nil else { return }
+        s.pacerGeneration += 1
+        s.lastTick = DispatchTime.now().uptimeNanoseconds
+        let generation = s.pacerGeneration
+        s.pacer = RepeatingTimer(queue: Self.pacerQueue, every: .milliseconds(10)) { [weak self] in self?.pace(generation) }
     }
 
-    /// Releases what starting viewers are due, every 10 ms while one of them is catching up.
-    private var pacer: DispatchSourceTimer?
-    /// Which pacer is current: a stopped timer may still deliver a tick already queued.
-    private var pacerGeneration = 0
-
-    private func pacing(_ on: Bool) {
-        if on, pacer == nil {
-            pacerGeneration += 1
-            let generation = pacerGeneration
-            let timer = DispatchSource.makeTimerSource(queue: .global())
-            timer.schedule(deadline: .now(), repeating: .milliseconds(10))
-            timer.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.withLock {
-                    guard self.pacer != nil, self.pacerGeneration == generation else { return }
-                    self.medias.forEach { $0.release() }
-                    if !self.medias.contains(where: \.isCatchingUp) { self.pacing(false) }
-                }
+    private func pace(_ generation: Int) {
+        let due = state.withLock { s -> [PlayMedia] in
+            guard s.pacer != nil, s.pacerGeneration == generation else { return [] }
+            let now = DispatchTime.now().uptimeNanoseconds
+            let gap = now &- s.lastTick
+            s.lastTick = now
+            s.longestTickGap = max(s.longestTickGap, gap)
+            if gap > Self.lateTick { s.lateTicks += 1 }
+            s.medias.forEach { $0.release() }
+            if !s.medias.contains(where: \.isCatchingUp) {
+                s.pacer?.cancel()
+                s.pacer = nil
             }
-            timer.resume()
-            pacer = timer
-        } else if !on, let timer = pacer {
-            timer.cancel()
-            pacer = nil
+            return s.medias
         }
+        due.forEach { $0.push() }
     }
+
+    /// The pacer ticks every 10 ms; a gap this long means something kept it waiting (a
+    /// starting viewer then gets its cached run late, in bursts).
+    static let lateTick: UInt64 = 50_000_000
 
     /// A GOP longer than this is not kept (viewers then start at the next key frame).
     private static let gopLimit = 300
-
-    private func unref(_ buffer: UnsafeMutablePointer<GstBuffer>) {
-        gst_mini_object_unref(UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: GstMiniObject.self))
-    }
 
     private static func absolute(_ time: GstClockTime, base: GstClockTime) -> GstClockTime {
         time == GstClockTime.max ? time : time &+ base
@@ -374,13 +423,11 @@ final class RoomBridge: @unchecked Sendable {
     /// Asks the publisher for a key frame (an upstream force-key-unit event into the RECORD
     /// pipeline; only publishers that honour RTCP feedback could answer it).
     func requestKeyUnit() {
-        let sink = lock.withLock { () -> Element? in
-            guard let video = plan?.videoTrack, video < recordSinks.count else { return nil }
-            return gst_object_ref(recordSinks[video]).map { $0.assumingMemoryBound(to: GstElement.self) }
+        let sink = state.withLock { s -> SharedElement? in
+            guard let video = s.plan?.videoTrack, let sinks = s.publisher?.sinks, video < sinks.count else { return nil }
+            return sinks[video]
         }
-        guard let sink else { return }
-        defer { gst_object_unref(sink) }
-        guard let pad = gst_element_get_static_pad(sink, "sink") else { return }
+        guard let sink, let pad = gst_element_get_static_pad(sink.pointer, "sink") else { return }
         defer { gst_object_unref(pad) }
         if let event = gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 1, 0) {
             _ = gst_pad_push_event(pad, event)
@@ -409,60 +456,58 @@ final class RoomBridge: @unchecked Sendable {
 
     /// A browser's pipeline (appsrcs `srcN` in `pipeline`) is connected: feed it, from the
     /// cached GOP, until `detach`.
-    func attachWebRTC(pipeline: Element) -> PlayMedia {
+    func attachWebRTC(pipeline: UnsafeMutablePointer<GstElement>) -> PlayMedia {
         attachViewer(kind: .webrtc, bin: pipeline, pipeline: nil)
     }
 
     func detach(_ media: PlayMedia) { forget(media) }
 
-    /// The caps of `track` as the publisher sent it (a new reference), once known.
-    func caps(track: Int) -> UnsafeMutablePointer<GstCaps>? {
-        lock.withLock {
-            guard track < caps.count, let known = caps[track] else { return nil }
-            return gst_mini_object_ref(UnsafeMutableRawPointer(known).assumingMemoryBound(to: GstMiniObject.self))?
-                .withMemoryRebound(to: GstCaps.self, capacity: 1) { $0 }
-        }
+    /// The caps of `track` as the publisher sent it, once known.
+    func caps(track: Int) -> SharedCaps? {
+        state.withLock { track < $0.caps.count ? $0.caps[track] : nil }
     }
 
     /// A copy of the room's latest key frame (times still in the offset fields), if kept.
-    func latestKeyFrame() -> UnsafeMutablePointer<GstBuffer>? {
-        lock.withLock { gop.first.flatMap { gst_buffer_copy($0) } }
+    func latestKeyFrame() -> SharedBuffer? {
+        state.withLock { $0.gop.first }.flatMap { gst_buffer_copy($0.pointer) }.map(SharedBuffer.init(taking:))
     }
 
     /// A browser's pipeline keeps the same time origin as PLAY pipelines (set before it runs).
-    func timeViewerPipeline(_ pipeline: Element) { startTimeEarlier(pipeline) }
+    func timeViewerPipeline(_ pipeline: UnsafeMutablePointer<GstElement>) { startTimeEarlier(pipeline) }
 
     /// `pipeline`: timed here (nil when it already was, before it started).
-    private func attachViewer(kind: PlayMedia.Kind, bin: Element, pipeline: Element?) -> PlayMedia {
-        let codecs = lock.withLock { plan?.codecs ?? [] }
-        let sources: [Element?] = codecs.indices.map {
-            gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "src\($0)")
+    private func attachViewer(kind: PlayMedia.Kind, bin: UnsafeMutablePointer<GstElement>,
+                              pipeline: UnsafeMutablePointer<GstElement>?) -> PlayMedia {
+        let codecs = trackPlan?.codecs ?? []
+        let sources: [SharedElement?] = codecs.indices.map {
+            gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), "src\($0)").map(SharedElement.init(taking:))
         }
         if let pipeline { startTimeEarlier(pipeline) }
         let playMedia = PlayMedia(kind: kind, sources: sources) { [weak self] count in
             guard let self else { return }
-            self.onDrops?(self, "a viewer", count)
+            self.hooks.drops(self, "a viewer", count)
         }
         for (index, source) in sources.enumerated() {
-            guard let source, let pad = gst_element_get_static_pad(source, "src") else { continue }
+            guard let source, let pad = gst_element_get_static_pad(source.pointer, "src") else { continue }
             _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, codecs[index].isVideo ? RoomBridge.retimeVideo : RoomBridge.retimeAudio,
                                   Unmanaged.passRetained(playMedia.gate).toOpaque(), { Unmanaged<PlayGate>.fromOpaque($0!).release() })
             gst_object_unref(pad)
         }
-        lock.withLock {
-            for index in sources.indices where index < caps.count { playMedia.ensureCaps(caps[index], track: index) }
-            medias.append(playMedia)
+        state.withLock { s in
+            for index in sources.indices where index < s.caps.count { playMedia.ensureCaps(s.caps[index], track: index) }
+            s.medias.append(playMedia)
             // In order: the cached runs first, then whatever `forward` offers next.
-            playMedia.start(with: cachedRuns())
-            pacing(true)
+            playMedia.start(with: s.cachedRuns)
+            startPacing(&s)
         }
+        playMedia.push()
         return playMedia
     }
 
     /// The PLAY pipeline's time starts `playTimeOrigin` before now and stays there (no new base
     /// time at PLAYING, nor after a pause), so the clock times this bridge carries map to
     /// running times by a plain shift: nothing just captured is early, nothing is negative.
-    private func startTimeEarlier(_ pipeline: Element) {
+    private func startTimeEarlier(_ pipeline: UnsafeMutablePointer<GstElement>) {
         let clock = gst_system_clock_obtain()!
         defer { gst_object_unref(clock) }
         pipeline.withMemoryRebound(to: GstPipeline.self, capacity: 1) { gst_pipeline_use_clock($0, clock) }
@@ -472,20 +517,17 @@ final class RoomBridge: @unchecked Sendable {
     }
 
     fileprivate func forget(_ media: PlayMedia) {
-        let attached = lock.withLock { () -> Bool in
-            guard medias.contains(where: { $0 === media }) else { return false }
-            medias.removeAll { $0 === media }
-            bytesSentByGone += media.bytesSent
-            return true
+        state.withLock { s in
+            guard s.medias.contains(where: { $0 === media }) else { return }
+            s.medias.removeAll { $0 === media }
+            s.bytesSentByGone += media.bytesSent
         }
-        if attached { media.sources.compactMap { $0 }.forEach { gst_object_unref($0) } }
     }
-
 }
 
-/// One RECORD appsink's track number, for its callback.
-private final class TrackTap {
-    let bridge: RoomBridge
+/// One RECORD appsink's track number, for its callback; the bridge is not kept alive by it.
+private final class TrackTap: Sendable {
+    weak let bridge: RoomBridge?
     let track: Int
     init(bridge: RoomBridge, track: Int) {
         self.bridge = bridge
@@ -494,7 +536,7 @@ private final class TrackTap {
 }
 
 /// Drops a PLAY media's sources from its bridge when the media is finalised.
-private final class PlayDetach {
+private final class PlayDetach: Sendable {
     let bridge: RoomBridge
     let media: PlayMedia
     init(bridge: RoomBridge, media: PlayMedia) {

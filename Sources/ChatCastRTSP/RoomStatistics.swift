@@ -1,3 +1,5 @@
+import Foundation
+
 /// One room as the metrics show it.
 public struct RoomStatistics: Sendable, Equatable {
     public var room: String
@@ -13,4 +15,11 @@ public struct RoomStatistics: Sendable, Equatable {
     public var frameRate: Double
     public var bitRate: Double
     public var sei: SEICounts
+    /// When the room last went live (nil while it is not).
+    public var liveSince: Date?
+    /// Ticks of the pacer (which feeds starting viewers every 10 ms) that came 50 ms or more
+    /// after the one before, and the longest such gap: both stay low unless something
+    /// starves the pacer's thread.
+    public var pacerLateTicks = 0
+    public var pacerLongestGapSeconds = 0.0
 }

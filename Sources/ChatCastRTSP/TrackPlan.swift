@@ -9,9 +9,12 @@ public struct TrackPlan: Equatable, Sendable {
 
         public var isVideo: Bool { self == .h264 || self == .h265 }
 
-        /// From an SDP rtpmap encoding name (case-insensitive, as RFC 4566 says).
+        /// From an SDP rtpmap encoding name (case-insensitive, as RFC 4566 says: in ASCII, so
+        /// "opuſ" is not OPUS although Unicode upper-cases it so).
         init?(media: String, encoding: String) {
-            switch (media.lowercased(), encoding.uppercased()) {
+            let media = String(decoding: media.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+            let encoding = String(decoding: encoding.utf8.map { (0x61...0x7A).contains($0) ? $0 & ~0x20 : $0 }, as: UTF8.self)
+            switch (media, encoding) {
             case ("video", "H264"): self = .h264
             case ("video", "H265"): self = .h265
             case ("audio", "MPEG4-GENERIC"): self = .aac

@@ -1,9 +1,13 @@
 import Foundation
+import Synchronization
 
 /// The WHEP sessions of a video server (RFC 9725): a browser's offer for a live room gets
 /// an answer and a session id, the session ends on DELETE or when its connection or its
 /// room ends. Viewers of all kinds share one cap (`maxViewers`, RTSP sessions included).
-public final class WebRTCViewers: @unchecked Sendable {
+/// Offers are answered on a serial queue of their own, in steps that never wait (see
+/// `WebRTCViewer`): callers on an event loop return at once, and a rush of browsers parks
+/// no threads that the rooms' pacers need.
+public final class WebRTCViewers: Sendable {
     public struct Settings: Sendable {
         /// "stun://host:port" for browsers on other networks (loopback and LAN need none).
         public var stunServer: String?
@@ -42,67 +46,73 @@ public final class WebRTCViewers: @unchecked Sendable {
         }
     }
 
+    private struct Sessions {
+        var byID: [String: WebRTCViewer] = [:]
+        /// Sessions being answered (they count against the cap before they exist).
+        var starting = 0
+        var onKeyFrameWanted: (@Sendable (String) -> Void)?
+    }
+
     public let settings: Settings
     private let server: RTSPServer
-    private let queue = DispatchQueue(label: "chatcast.webrtc", attributes: .concurrent)
-    private let lock = NSLock()
-    private var sessions: [String: WebRTCViewer] = [:]
-    /// Sessions being answered (they count against the cap before they exist).
-    private var starting = 0
+    private let queue = DispatchQueue(label: "chatcast.whep")
+    private let sessions = Mutex(Sessions())
 
     /// A room's viewer asked for a key frame (room name).
-    public var onKeyFrameWanted: (@Sendable (String) -> Void)?
+    public var onKeyFrameWanted: (@Sendable (String) -> Void)? {
+        get { sessions.withLock { $0.onKeyFrameWanted } }
+        set { sessions.withLock { $0.onKeyFrameWanted = newValue } }
+    }
 
     public init(server: RTSPServer, settings: Settings) {
         self.server = server
         self.settings = settings
     }
 
-    public var count: Int { lock.withLock { sessions.count } }
+    public var count: Int { sessions.withLock { $0.byID.count } }
 
     /// Answers `offer` for `room` off the caller's thread; `completion` gets the session id
     /// and the answer's SDP, or the refusal.
     public func start(room: String, offer: String, completion: @escaping @Sendable (Result<(id: String, answer: String), Refusal>) -> Void) {
-        guard let bridge = server.liveRoom(room), let plan = bridge.trackPlan else { return completion(.failure(.roomNotLive(room))) }
-        let limit = settings.maxViewers, rtspSessions = server.sessionCount
-        let admitted = lock.withLock { () -> Bool in
-            guard rtspSessions + sessions.count + starting < limit else { return false }
-            starting += 1
-            return true
-        }
-        guard admitted else { return completion(.failure(.full(settings.maxViewers))) }
-        let id = (0..<4).map { _ in String(format: "%08x", UInt32.random(in: .min ... .max)) }.joined()
-        let viewer = WebRTCViewer(id: id, bridge: bridge, queue: queue)
-        viewer.onEnded = { [weak self] ended in self?.forget(ended) }
-        viewer.onKeyFrameWanted = { [weak self] in self?.onKeyFrameWanted?(room) }
-        let sessionSettings = self.settings
         queue.async { [self] in
-            let result: Result<(id: String, answer: String), Refusal>
-            do {
-                let answer = try viewer.answer(offer: offer, plan: plan, stunServer: sessionSettings.stunServer, turnServers: sessionSettings.turnServers,
-                                               connectTimeout: sessionSettings.connectTimeoutSeconds)
-                result = .success((id, answer))
-            } catch WebRTCViewer.Failure.badOffer(let why) {
-                result = .failure(.badOffer(why))
-            } catch WebRTCViewer.Failure.cannotBuild(let why) {
-                result = .failure(.unsupportedRoom("#\(room) cannot be sent to a browser: \(why)"))
-            } catch {
-                result = .failure(.unsupportedRoom("#\(room) cannot be sent to a browser: \(error)"))
+            guard let bridge = server.liveRoom(room), let plan = bridge.trackPlan else { return completion(.failure(.roomNotLive(room))) }
+            let limit = settings.maxViewers, rtspSessions = server.currentSessionCount
+            let admitted = sessions.withLock { s -> Bool in
+                guard rtspSessions + s.byID.count + s.starting < limit else { return false }
+                s.starting += 1
+                return true
             }
-            lock.withLock {
-                starting -= 1
-                if case .success = result { sessions[id] = viewer }
+            guard admitted else { return completion(.failure(.full(settings.maxViewers))) }
+            let id = (0..<4).map { _ in String(format: "%08x", UInt32.random(in: .min ... .max)) }.joined()
+            let viewer = WebRTCViewer(id: id, bridge: bridge, queue: queue,
+                                      onEnded: { [weak self] ended in self?.forget(ended) },
+                                      onKeyFrameWanted: { [weak self] in self?.onKeyFrameWanted?(room) })
+            let connectTimeout = settings.connectTimeoutSeconds
+            viewer.answer(offer: offer, plan: plan, stunServer: settings.stunServer, turnServers: settings.turnServers) { [self] answered in
+                let result: Result<(id: String, answer: String), Refusal>
+                switch answered {
+                case let .success(answer): result = .success((id, answer))
+                case let .failure(.badOffer(why)): result = .failure(.badOffer(why))
+                case let .failure(.cannotBuild(why)): result = .failure(.unsupportedRoom("#\(room) cannot be sent to a browser: \(why)"))
+                }
+                sessions.withLock { s in
+                    s.starting -= 1
+                    if case .success = result { s.byID[id] = viewer }
+                }
+                if case .success = result {
+                    // A browser that never connects (it left, or no candidate pair works) is let go.
+                    queue.asyncAfter(deadline: .now() + connectTimeout) { [weak viewer] in viewer?.endUnlessConnected() }
+                }
+                completion(result)
             }
-            if case .failure = result { viewer.end() }
-            completion(result)
         }
     }
 
     /// Ends session `id` of `room`; false when there is none.
     public func end(room: String, id: String) -> Bool {
-        let viewer = lock.withLock { () -> WebRTCViewer? in
-            guard let viewer = sessions[id], viewer.bridge.room == room else { return nil }
-            sessions.removeValue(forKey: id)
+        let viewer = sessions.withLock { s -> WebRTCViewer? in
+            guard let viewer = s.byID[id], viewer.bridge.room == room else { return nil }
+            s.byID.removeValue(forKey: id)
             return viewer
         }
         guard let viewer else { return false }
@@ -112,16 +122,18 @@ public final class WebRTCViewers: @unchecked Sendable {
 
     /// Ends every session (the server is stopping) and waits for them.
     public func stop() {
-        let all = lock.withLock { () -> [WebRTCViewer] in
-            defer { sessions = [:] }
-            return Array(sessions.values)
+        queue.sync {
+            let all = sessions.withLock { s -> [WebRTCViewer] in
+                defer { s.byID = [:] }
+                return Array(s.byID.values)
+            }
+            all.forEach { $0.end() }
         }
-        all.forEach { $0.end() }
     }
 
     private func forget(_ viewer: WebRTCViewer) {
-        lock.withLock {
-            if sessions[viewer.id] === viewer { sessions.removeValue(forKey: viewer.id) }
+        sessions.withLock { s in
+            if s.byID[viewer.id] === viewer { s.byID.removeValue(forKey: viewer.id) }
         }
     }
 }

@@ -23,11 +23,16 @@ public struct ChatMessageFactory {
     public static func now() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
+        return timestamp(seconds: ts.tv_sec, nanoseconds: ts.tv_nsec)
+    }
+
+    /// The same form for a time given as seconds (and nanoseconds) since 1970, UTC.
+    public static func timestamp(seconds: Int, nanoseconds: Int = 0) -> String {
         var t = tm()
-        var seconds = ts.tv_sec
+        var seconds = seconds
         gmtime_r(&seconds, &t)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let ms = Int(ts.tv_nsec / 1_000_000)
+        let ms = max(0, min(999, nanoseconds / 1_000_000))
         let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
         return "\(t.tm_year + 1900)-\(two(t.tm_mon + 1))-\(two(t.tm_mday))T\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)).\(msText)Z"
     }

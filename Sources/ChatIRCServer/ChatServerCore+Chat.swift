@@ -81,9 +81,11 @@ extension ChatServerCore {
         let echoing = client.has("echo-message")
         if client.label != nil && echoing { client.labelAnswered = true }
         if echoing { client.echoesPending += 1 }
+        let sender = bound(client)
         deferredStores.append {
             self.store.append(stored) { error in
                 self.onLoop {
+                    let client = sender.value
                     if let error {
                         self.send(IRCMessage(source: self.config.serverName, command: "FAIL",
                                              [command, "HISTORY_UNAVAILABLE", "Message not kept in history: \(error)"]), to: client)

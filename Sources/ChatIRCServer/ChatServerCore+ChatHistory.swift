@@ -58,14 +58,17 @@ extension ChatServerCore {
         let name = room.name
         // The client's next lines wait for this answer (replies stay in the order asked).
         client.echoesPending += 1
+        let asker = bound(client)
         store.history(channelKey: key, query) { result in
             self.onLoop {
+                let client = asker.value
                 defer { self.echoSent(to: client) }
                 switch result {
                 case let .success(messages):
                     self.sendHistoryBatch(messages, target: name, to: client, label: client.labeled == nil ? label : nil)
                 case .failure:
-                    fail("MESSAGE_ERROR", [sub, name], "History is unavailable")
+                    self.send(IRCMessage(source: self.config.serverName, command: "FAIL",
+                                         ["CHATHISTORY", "MESSAGE_ERROR", sub, name, "History is unavailable"]), to: client)
                 }
             }
         }

@@ -41,8 +41,9 @@ extension ChatServerCore {
         client.echoesPending += 1
         room.loading = load
         let key = CaseMapping.fold(room.name)
+        let loading = bound(room)
         store.history(channelKey: key, .latest(after: nil, limit: config.historyReplay)) { result in
-            self.onLoop { self.historyLoaded(result, room: room, key: key) }
+            self.onLoop { self.historyLoaded(result, room: loading.value, key: key) }
         }
     }
 
@@ -108,6 +109,9 @@ extension ChatServerCore {
     /// The last messages of the room: a `chathistory` batch for clients that took `batch`,
     /// plain PRIVMSGs (with `server-time` tags where taken) otherwise.
     func sendHistory(_ history: [StoredMessage], of room: RoomState, to client: ClientState) {
+        // A room that lives for days keeps its replay in memory: what retention has deleted
+        // from the store is not replayed from there either.
+        let history = config.historyRetention.cutoff().map { cutoff in history.filter { $0.time >= cutoff } } ?? history
         guard !history.isEmpty else { return }
         let batch = client.has("batch") ? "h\(nextMsgid())" : nil
         if let batch {

@@ -150,12 +150,16 @@ extension ChatServerCore {
         }
         // Like an echo, the answer waits for the store: the client's next lines wait for it.
         client.echoesPending += 1
+        let redactor = bound(client), roomName = room.name
         store.redact(channelKey: key, msgid: msgid) { result in
             self.onLoop {
+                let client = redactor.value
                 defer { self.echoSent(to: client) }
                 let found = (try? result.get()) ?? false
                 guard found || cached else {
-                    return fail("UNKNOWN_MSGID", "This message does not exist or is too old", [room.name, msgid])
+                    return self.send(IRCMessage(source: self.config.serverName, command: "FAIL",
+                                                ["REDACT", "UNKNOWN_MSGID", roomName, msgid, "This message does not exist or is too old"]),
+                                     to: client)
                 }
                 guard let room = self.rooms[key] else { return }
                 let notice = IRCMessage(source: client.source, command: "REDACT", [room.name, msgid] + (reason.map { [$0] } ?? []))

@@ -9,7 +9,7 @@ import Synchronization
 /// The chat server's logic: registration, rooms, messages, history, limits. It is confined
 /// to one event loop (every connection of the server lives on it), so it needs no locks;
 /// the NIO handlers only feed it lines and connection events.
-public final class ChatServerCore: @unchecked Sendable {
+public final class ChatServerCore: @unchecked Sendable {  // its state is touched only on `eventLoop` (asserted at the entry points); what crosses threads is in `completions`, or in a NIOLoopBound
     let config: IRCServerConfig
     let store: MessageStore
     public let eventLoop: EventLoop
@@ -23,7 +23,7 @@ public final class ChatServerCore: @unchecked Sendable {
     /// Folded channel name → room.
     var rooms: [String: RoomState] = [:]
     /// Store callbacks waiting for the loop (the only state touched off the loop).
-    private let completions = Mutex<[() -> Void]>([])
+    private let completions = Mutex<[@Sendable () -> Void]>([])
     /// Topics set before anyone joined (the RTSP side announces streams of empty rooms).
     var pendingTopics: [String: (String, String)] = [:]
     /// History writes waiting for the next flush (see `flushWrites`).
@@ -113,8 +113,9 @@ public final class ChatServerCore: @unchecked Sendable {
         // grace period has stopped reading and is dropped, so that the server's memory stays
         // bounded and everyone else carries on.
         guard !client.channel.isWritable, !client.closing else { return }
-        let channel = client.channel
+        let channel = client.channel, lagging = bound(client)
         eventLoop.scheduleTask(in: config.sendQueueGrace) {
+            let client = lagging.value
             guard !client.closing, !channel.isWritable else { return }
             self.drop(client, reason: "SendQ exceeded")
             self.flushWrites()
@@ -129,7 +130,8 @@ public final class ChatServerCore: @unchecked Sendable {
         var buffer = client.outbox ?? client.channel.allocator.buffer(capacity: 64)
         client.outbox = nil
         buffer.writeString("ERROR :Closing Link: \(client.host) (\(reason))\r\n")
-        client.channel.writeAndFlush(buffer).whenComplete { _ in client.channel.close(promise: nil) }
+        let closing = client.channel
+        closing.writeAndFlush(buffer).whenComplete { _ in closing.close(promise: nil) }
         // A peer that does not read may never let the write complete.
         let channel = client.channel
         eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
@@ -344,8 +346,9 @@ public final class ChatServerCore: @unchecked Sendable {
 
     /// Runs `body` on the loop: inline when already there (stores that answer at once),
     /// otherwise queued with the other callbacks of the same moment and run in one loop
-    /// task, so a group commit's messages leave in one flush.
-    func onLoop(_ body: @escaping () -> Void) {
+    /// task, so a group commit's messages leave in one flush. What `body` needs of the
+    /// loop's state travels in a `NIOLoopBound` (see `bound`).
+    func onLoop(_ body: @escaping @Sendable () -> Void) {
         if eventLoop.inEventLoop { return body() }
         let first = completions.withLock { queue -> Bool in
             queue.append(body)
@@ -353,7 +356,7 @@ public final class ChatServerCore: @unchecked Sendable {
         }
         guard first else { return }
         eventLoop.execute {
-            let bodies = self.completions.withLock { queue -> [() -> Void] in
+            let bodies = self.completions.withLock { queue -> [@Sendable () -> Void] in
                 defer { queue = [] }
                 return queue
             }
@@ -361,6 +364,9 @@ public final class ChatServerCore: @unchecked Sendable {
             self.flushWrites()
         }
     }
+
+    /// `value` of the loop, for a callback from another thread to take back to the loop.
+    func bound<T>(_ value: T) -> NIOLoopBound<T> { NIOLoopBound(value, eventLoop: eventLoop) }
 
     // MARK: for the embedding program
 

@@ -2,10 +2,11 @@ import ChatIRC
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// The embedded IRC server: one event loop carries every connection and the core (like
 /// ngircd's single loop, it needs no locks), plain TCP or TLS when a certificate is given.
-public final class IRCServer: @unchecked Sendable {
+public final class IRCServer: Sendable {
     public struct TLSFiles: Sendable {
         public var certificate: String
         public var privateKey: String
@@ -17,7 +18,7 @@ public final class IRCServer: @unchecked Sendable {
 
     public let core: ChatServerCore
     private let group: MultiThreadedEventLoopGroup
-    private var channel: Channel?
+    private let listener = Mutex<Channel?>(nil)
 
     public init(config: IRCServerConfig, store: MessageStore) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -29,7 +30,7 @@ public final class IRCServer: @unchecked Sendable {
     public var eventLoopGroup: EventLoopGroup { group }
 
     /// The port actually bound (useful with port 0).
-    public var port: Int { channel?.localAddress?.port ?? 0 }
+    public var port: Int { listener.withLock { $0 }?.localAddress?.port ?? 0 }
 
     public func start(host: String, port: Int, tls: TLSFiles? = nil) throws {
         let sslContext = try tls.map { files -> NIOSSLContext in
@@ -53,7 +54,8 @@ public final class IRCServer: @unchecked Sendable {
                     try core.addHandlers(to: channel.pipeline.syncOperations)
                 }
             }
-        channel = try bootstrap.bind(host: host, port: port).wait()
+        let bound = try bootstrap.bind(host: host, port: port).wait()
+        listener.withLock { $0 = bound }
         try core.eventLoop.submit { core.startTimers() }.wait()
     }
 
@@ -64,8 +66,10 @@ public final class IRCServer: @unchecked Sendable {
             core.stopTimers()
             for client in Array(core.clients.values) { client.channel.close(promise: nil) }
         }.wait()
-        try? channel?.close().wait()
-        channel = nil
+        try? listener.withLock { l -> Channel? in
+            defer { l = nil }
+            return l
+        }?.close().wait()
         try group.syncShutdownGracefully()
     }
 

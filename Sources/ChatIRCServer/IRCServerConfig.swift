@@ -12,6 +12,8 @@ public struct IRCServerConfig: Sendable {
     public var maxRoomsPerClient = 50
     /// Messages of a room replayed on JOIN.
     public var historyReplay = 50
+    /// What the history keeps (the store prunes; the replay on JOIN leaves out what is older).
+    public var historyRetention = HistoryRetention()
     /// Token bucket per client for PRIVMSG and NOTICE: `rateBurst` messages per `ratePeriod`.
     public var rateBurst = 20
     public var ratePeriod: TimeAmount = .seconds(30)

@@ -1,4 +1,5 @@
 import ChatIRC
+import Synchronization
 
 /// A chat message as the history keeps it.
 public struct StoredMessage: Equatable, Sendable {
@@ -99,21 +100,23 @@ extension HistoryQuery {
 }
 
 /// History kept only in memory (tests, and servers that need no persistence).
-public final class InMemoryMessageStore: MessageStore, @unchecked Sendable {
-    // Touched only from the caller's thread (the server's loop, or a test).
-    private var messages: [String: [StoredMessage]] = [:]
+public final class InMemoryMessageStore: MessageStore, Sendable {
+    private let messages = Mutex<[String: [StoredMessage]]>([:])
     public init() {}
     public func append(_ message: StoredMessage?, completion: @escaping @Sendable (Error?) -> Void) {
-        if let message { messages[CaseMapping.fold(message.channel), default: []].append(message) }
+        if let message { messages.withLock { $0[CaseMapping.fold(message.channel), default: []].append(message) } }
         completion(nil)
     }
     public func history(channelKey: String, _ query: HistoryQuery,
                         completion: @escaping @Sendable (Result<[StoredMessage], Error>) -> Void) {
-        completion(.success(query.select(from: messages[channelKey] ?? [])))
+        completion(.success(query.select(from: messages.withLock { $0[channelKey] } ?? [])))
     }
     public func redact(channelKey: String, msgid: String, completion: @escaping @Sendable (Result<Bool, Error>) -> Void) {
-        let before = messages[channelKey]?.count ?? 0
-        messages[channelKey]?.removeAll { $0.msgid == msgid }
-        completion(.success((messages[channelKey]?.count ?? 0) < before))
+        let removed = messages.withLock { all -> Bool in
+            let before = all[channelKey]?.count ?? 0
+            all[channelKey]?.removeAll { $0.msgid == msgid }
+            return (all[channelKey]?.count ?? 0) < before
+        }
+        completion(.success(removed))
     }
 }

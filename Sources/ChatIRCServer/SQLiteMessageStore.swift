@@ -1,6 +1,7 @@
 import ChatIRC
 import Foundation
 import GRDB
+import Synchronization
 
 /// Room history in SQLite (GRDB) at `DIR/chat.sqlite`. WAL journal: a commit has reached
 /// the operating system before `append` calls back, so killing the server (even `kill -9`)
@@ -8,13 +9,19 @@ import GRDB
 /// loop, and messages that arrive while one commit runs go together in the next (group
 /// commit): a WAL checkpoint's fsync never stalls chat delivery. Reads go through a
 /// `DatabasePool`: WAL readers run beside the writer, never behind a commit.
-public final class SQLiteMessageStore: MessageStore, @unchecked Sendable {
+///
+/// History is kept within its `HistoryRetention`: pruned on the writer's queue at start and
+/// every `pruneInterval` (behind the writes, never on the event loop).
+public final class SQLiteMessageStore: MessageStore, Sendable {
     private let db: DatabasePool
     private let writer = DispatchQueue(label: "chatcast.history")
-    private let lock = NSLock()
-    private var pending: [(StoredMessage?, @Sendable (Error?) -> Void)] = []
+    private let pending = Mutex<[(StoredMessage?, @Sendable (Error?) -> Void)]>([])
+    public let retention: HistoryRetention
+    private let pruning = Mutex<DispatchSourceTimer?>(nil)
 
-    public init(directory: String) throws {
+    public init(directory: String, retention: HistoryRetention = HistoryRetention(),
+                pruneInterval: DispatchTimeInterval = .seconds(600)) throws {
+        self.retention = retention
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = Configuration()
         config.prepareDatabase { db in
@@ -40,15 +47,27 @@ public final class SQLiteMessageStore: MessageStore, @unchecked Sendable {
             try db.create(index: "message_by_time", on: "message", columns: ["channelKey", "time"])
         }
         try migrator.migrate(db)
+        if retention != .forever {
+            pruning.withLock { timer in
+                let made = DispatchSource.makeTimerSource(queue: writer)
+                made.schedule(deadline: .now(), repeating: pruneInterval)
+                made.setEventHandler { [weak self] in _ = self?.pruneNow() }
+                made.resume()
+                timer = made
+            }
+        }
     }
 
-    deinit { flush() }
+    deinit {
+        pruning.withLock { $0?.cancel() }
+        flush()
+    }
 
     public func append(_ message: StoredMessage?, completion: @escaping @Sendable (Error?) -> Void) {
-        lock.lock()
-        pending.append((message, completion))
-        let first = pending.count == 1
-        lock.unlock()
+        let first = pending.withLock { queue -> Bool in
+            queue.append((message, completion))
+            return queue.count == 1
+        }
         // Recipients already have the message (only the sender's echo waits for the commit):
         // gathering a few milliseconds of messages per transaction costs no one latency.
         if first { writer.asyncAfter(deadline: .now() + .milliseconds(2)) { self.commitPending() } }
@@ -59,11 +78,42 @@ public final class SQLiteMessageStore: MessageStore, @unchecked Sendable {
         writer.sync { self.commitPending() }
     }
 
+    /// Applies the retention now, behind the writes queued so far; returns the messages deleted.
+    @discardableResult
+    public func prune(now: Date = Date()) -> Int {
+        writer.sync { pruneNow(now: now) }
+    }
+
+    /// On the writer's queue.
+    private func pruneNow(now: Date = Date()) -> Int {
+        commitPending()
+        do {
+            return try db.write { db in
+                var deleted = 0
+                if let cutoff = retention.cutoff(now: now) {
+                    try db.execute(sql: "DELETE FROM message WHERE time < ?", arguments: [cutoff])
+                    deleted += db.changesCount
+                }
+                if let keep = retention.maxMessagesPerRoom {
+                    try db.execute(sql: """
+                        DELETE FROM message WHERE id IN (
+                          SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY channelKey ORDER BY id DESC) AS newer
+                                          FROM message) WHERE newer > ?)
+                        """, arguments: [keep])
+                    deleted += db.changesCount
+                }
+                return deleted
+            }
+        } catch {
+            return 0
+        }
+    }
+
     private func commitPending() {
-        lock.lock()
-        let batch = pending
-        pending = []
-        lock.unlock()
+        let batch = pending.withLock { queue -> [(StoredMessage?, @Sendable (Error?) -> Void)] in
+            defer { queue = [] }
+            return queue
+        }
         let messages = batch.compactMap(\.0)
         var failure: Error?
         if !messages.isEmpty {

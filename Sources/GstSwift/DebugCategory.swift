@@ -3,7 +3,7 @@ import CGstGlue
 
 /// A GStreamer debug category (`GST_DEBUG=swiftyolo:5`). Messages are built only when the
 /// level is enabled.
-public final class DebugCategory: @unchecked Sendable {
+public final class DebugCategory: @unchecked Sendable {  // a GstDebugCategory, which GStreamer reads and logs to from any thread
     public let pointer: UnsafeMutablePointer<GstDebugCategory>
 
     public init(name: String, description: String) {

@@ -3,7 +3,7 @@ import CGstGlue
 
 /// The GStreamer element an implementation belongs to. It does not own the element (the
 /// element owns the implementation).
-public struct ElementRef: @unchecked Sendable {
+public struct ElementRef: @unchecked Sendable {  // a GstElement pointer; the element outlives its implementation and locks itself
     public let pointer: UnsafeMutablePointer<GstElement>
 
     public init(_ pointer: UnsafeMutablePointer<GstElement>) { self.pointer = pointer }

@@ -2,7 +2,7 @@ import CGStreamer
 import CGstGlue
 
 /// What gst-inspect shows about an element type and how GStreamer creates it.
-public struct ElementDescription {
+public struct ElementDescription: Sendable {
     public var typeName: String
     public var elementName: String
     public var rank: UInt32
@@ -37,7 +37,7 @@ public struct ElementDescription {
 
 /// What every element implementation provides, mirroring GObject and GstElement vfuncs.
 /// `start`/`stop` default to nothing; the glue chains to the parent class afterwards.
-public protocol ElementImpl: AnyObject {
+public protocol ElementImpl: AnyObject, Sendable {
     static var elementDescription: ElementDescription { get }
     init(element: ElementRef)
     /// Called from any thread; keep settings behind a lock.
@@ -57,8 +57,8 @@ extension ElementImpl {
 }
 
 /// A signal: emitted by the element (`message`), or an action the application emits (`send`).
-public struct SignalSpec {
-    public enum ValueType {
+public struct SignalSpec: Sendable {
+    public enum ValueType: Sendable {
         case string, int, uint64, bool, none
 
         var gtype: GType {
@@ -129,7 +129,7 @@ public protocol QueryHandler: ElementImpl {
 }
 
 /// Fixed caps as text plus the fields elements usually judge them by.
-public struct CapsDescription {
+public struct CapsDescription: Sendable {
     public var text: String
     public var mediaType: String
     public var format: String?

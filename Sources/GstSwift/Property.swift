@@ -2,7 +2,7 @@ import CGStreamer
 import CGstGlue
 
 /// A property value crossing the GObject boundary.
-public enum PropertyValue: Equatable {
+public enum PropertyValue: Equatable, Sendable {
     case bool(Bool)
     case int(Int32)
     case uint(UInt32)
@@ -17,7 +17,7 @@ public enum PropertyValue: Equatable {
 }
 
 /// When a property may change, as gst-inspect shows it.
-public enum PropertyMutability {
+public enum PropertyMutability: Sendable {
     /// Only before the element starts (READY or lower): settings read in start().
     case ready
     /// Any time: read once per buffer.
@@ -26,8 +26,8 @@ public enum PropertyMutability {
 }
 
 /// A property as gst-inspect documents it: name, nick, blurb, range and default.
-public struct PropertySpec {
-    public enum Kind {
+public struct PropertySpec: Sendable {
+    public enum Kind: Sendable {
         case bool(default: Bool)
         case int(min: Int32, max: Int32, default: Int32)
         case uint(min: UInt32, max: UInt32, default: UInt32)

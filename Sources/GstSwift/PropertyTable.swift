@@ -2,20 +2,20 @@ import Synchronization
 
 /// A property declared once with the settings field it reads and writes, so its spec, its
 /// getter and its setter cannot disagree and no declared name can be forgotten.
-public struct BoundProperty<Settings> {
+public struct BoundProperty<Settings: Sendable>: Sendable {
     public let spec: PropertySpec
-    let read: (Settings) -> PropertyValue
+    let read: @Sendable (Settings) -> PropertyValue
     /// False when the value is not of the property's type.
-    let write: (inout Settings, PropertyValue) -> Bool
+    let write: @Sendable (inout Settings, PropertyValue) -> Bool
 
-    public init(_ spec: PropertySpec, get: @escaping (Settings) -> PropertyValue,
-                set: @escaping (inout Settings, PropertyValue) -> Bool) {
+    public init(_ spec: PropertySpec, get: @escaping @Sendable (Settings) -> PropertyValue,
+                set: @escaping @Sendable (inout Settings, PropertyValue) -> Bool) {
         self.spec = spec
         read = get
         write = set
     }
 
-    public static func bool(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, Bool>) -> Self {
+    public static func bool(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, Bool> & Sendable) -> Self {
         Self(spec, get: { .bool($0[keyPath: field]) }) { s, v in
             guard case let .bool(b) = v else { return false }
             s[keyPath: field] = b
@@ -23,7 +23,7 @@ public struct BoundProperty<Settings> {
         }
     }
 
-    public static func int(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, Int>) -> Self {
+    public static func int(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, Int> & Sendable) -> Self {
         Self(spec, get: { .int(Int32(clamping: $0[keyPath: field])) }) { s, v in
             guard case let .int(i) = v else { return false }
             s[keyPath: field] = Int(i)
@@ -31,7 +31,7 @@ public struct BoundProperty<Settings> {
         }
     }
 
-    public static func double(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, Double>) -> Self {
+    public static func double(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, Double> & Sendable) -> Self {
         Self(spec, get: { .double($0[keyPath: field]) }) { s, v in
             guard case let .double(d) = v else { return false }
             s[keyPath: field] = d
@@ -40,7 +40,7 @@ public struct BoundProperty<Settings> {
     }
 
     /// A string that falls back to `whenUnset` when set to nothing or to "".
-    public static func string(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, String>, whenUnset: String) -> Self {
+    public static func string(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, String> & Sendable, whenUnset: String) -> Self {
         Self(spec, get: { .string($0[keyPath: field]) }) { s, v in
             guard case let .string(text) = v else { return false }
             s[keyPath: field] = text.flatMap { $0.isEmpty ? nil : $0 } ?? whenUnset
@@ -49,7 +49,7 @@ public struct BoundProperty<Settings> {
     }
 
     /// An enumeration whose cases' raw values are the GEnum's values.
-    public static func enumeration<E: RawRepresentable>(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, E>) -> Self
+    public static func enumeration<E: RawRepresentable>(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, E> & Sendable) -> Self
     where E.RawValue == Int32 {
         Self(spec, get: { .enumeration($0[keyPath: field].rawValue) }) { s, v in
             guard case let .enumeration(e) = v, let value = E(rawValue: e) else { return false }
@@ -59,7 +59,7 @@ public struct BoundProperty<Settings> {
     }
 
     /// A string where empty and unset both mean unset.
-    public static func string(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, String?>) -> Self {
+    public static func string(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, String?> & Sendable) -> Self {
         Self(spec, get: { .string($0[keyPath: field]) }) { s, v in
             guard case let .string(text) = v else { return false }
             s[keyPath: field] = text.flatMap { $0.isEmpty ? nil : $0 }
@@ -69,7 +69,7 @@ public struct BoundProperty<Settings> {
 }
 
 /// An element's settable properties by name.
-public struct PropertyTable<Settings> {
+public struct PropertyTable<Settings: Sendable>: Sendable {
     private let byName: [String: BoundProperty<Settings>]
     /// The specs in declaration order, for the element description.
     public let specs: [PropertySpec]

@@ -91,7 +91,7 @@ struct Chat: ParsableCommand {
 }
 
 /// Lines sent and not yet echoed by the server.
-private final class Outstanding: @unchecked Sendable {
+private final class Outstanding: @unchecked Sendable {  // `count` is touched only under `lock`
     private let lock = NSCondition()
     private var count = 0
 
@@ -117,7 +117,7 @@ private final class Outstanding: @unchecked Sendable {
 }
 
 /// The next topic answer, handed from the client's thread to the reading one.
-private final class Topic: @unchecked Sendable {
+private final class Topic: @unchecked Sendable {  // `value` is touched only under `lock`
     private let lock = NSCondition()
     private var value: String?
 

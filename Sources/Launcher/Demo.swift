@@ -39,8 +39,8 @@ struct Demo: ParsableCommand {
         var settings = RTSPServer.Settings()
         settings.port = 0
         let video = try RTSPServer(settings: settings)
-        video.onRoomLive = { room, url in _ = try? chat.onLoop { $0.setTopic(room: room, to: url) } }
-        video.onRoomEnded = { room in _ = try? chat.onLoop { $0.setTopic(room: room, to: nil) } }
+        video.onRoomLive = { room, url in chat.execute { $0.setTopic(room: room, to: url) } }
+        video.onRoomEnded = { room in chat.execute { $0.setTopic(room: room, to: nil) } }
         video.onKeyFrameWanted = { room in chat.execute { $0.requestKeyFrame(room: room) } }
         try video.start()
         defer { video.stop() }

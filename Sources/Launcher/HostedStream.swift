@@ -52,11 +52,9 @@ struct HostedStream {
 
         let stop = DispatchSemaphore(value: 0)
         if let duration { DispatchQueue.global().asyncAfter(deadline: .now() + duration) { stop.signal() } }
-        DispatchQueue.global().async {
-            _ = StopSignal.wait()
-            stop.signal()
-        }
+        let watching = StopSignal.onStop { _ in stop.signal() }
         stop.wait()
+        StopSignal.remove(watching)
         announcer.setTopic(room: room, to: "")
         announcer.stop(message: "Stream ended")
     }

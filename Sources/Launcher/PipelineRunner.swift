@@ -1,15 +1,19 @@
 import CGStreamer
 import CGstGlue
 import Foundation
+import Synchronization
 
 /// Runs a gst-launch description to EOS or error, handing element messages that carry a
 /// `json` field to a callback as they arrive.
-final class PipelineRunner {
+final class PipelineRunner: Sendable {
     enum Outcome { case finished, failed(String) }
 
     struct ParseError: Error, CustomStringConvertible { let description: String }
 
-    private let pipeline: UnsafeMutablePointer<GstElement>
+    private let handle: PipelineHandle
+    private var pipeline: UnsafeMutablePointer<GstElement> { handle.element }
+    /// The SIGINT/SIGTERM handler that ends the stream, while there is one.
+    private let stopToken = Mutex<Int?>(nil)
 
     init(description: String) throws {
         StopSignal.arm()
@@ -23,7 +27,7 @@ final class PipelineRunner {
             if let missing = Self.ourMissingElement(message) { throw ParseError(description: PluginSearch.missing(element: missing)) }
             throw ParseError(description: "cannot build the pipeline: \(message)")
         }
-        pipeline = element!
+        handle = PipelineHandle(taking: element!)
     }
 
     /// Sets a string property on every element made by `factory` in the pipeline. Secrets
@@ -55,27 +59,28 @@ final class PipelineRunner {
     }
 
     deinit {
+        if let token = stopToken.withLock({ $0 }) { StopSignal.remove(token) }
         gst_element_set_state(pipeline, GST_STATE_NULL)
-        gst_object_unref(pipeline)
     }
 
     /// Ends the stream (EOS, so files are finalised) after `seconds`, and on SIGINT/SIGTERM.
+    /// The timer and the signal handler hold the pipeline only weakly: a runner that is gone
+    /// has nothing left to end.
     func end(after seconds: Double?) {
-        // The handle keeps its own reference: a timer may fire after this runner is gone.
-        let target = PipelineHandle(element: gst_object_ref(pipeline).assumingMemoryBound(to: GstElement.self))
+        let target = WeakPipeline(handle)
         if let seconds {
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { target.finish() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { target.handle?.finish() }
         }
-        DispatchQueue.global().async {
-            _ = StopSignal.wait()
-            target.finish()
+        let token = StopSignal.onStop { _ in target.handle?.finish() }
+        let previous = stopToken.withLock { t -> Int? in
+            defer { t = token }
+            return t
         }
+        if let previous { StopSignal.remove(previous) }
     }
 
     /// Ends the stream now (EOS; the run returns within 3 s even if EOS never comes out).
-    func finish() {
-        PipelineHandle(element: gst_object_ref(pipeline).assumingMemoryBound(to: GstElement.self)).finish()
-    }
+    func finish() { handle.finish() }
 
     func run(onJSON: (String, String) -> Void) -> Outcome {
         guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
@@ -125,18 +130,30 @@ final class PipelineRunner {
     }
 }
 
-/// The pipeline, for other threads: sending an event or posting a message is thread-safe.
-struct PipelineHandle: @unchecked Sendable {
+/// The pipeline and the one reference this process holds to it; other threads may send it
+/// events and post on its bus (GstElement locks itself).
+final class PipelineHandle: @unchecked Sendable {  // a GstElement reference; its API is thread-safe
     let element: UnsafeMutablePointer<GstElement>
+
+    init(taking element: UnsafeMutablePointer<GstElement>) { self.element = element }
+
+    deinit { gst_object_unref(element) }
 
     /// Ends the stream with EOS so files are finalised; if EOS has not come out after 3 s
     /// (1.22's rtspclientsink sometimes never finishes its EOS), the run ends anyway.
     func finish() {
         _ = gst_element_send_event(element, gst_event_new_eos())
-        DispatchQueue.global().asyncAfter(deadline: .now() + 3) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + 3) { [weak self] in
+            guard let self else { return }
             let structure = gst_structure_new_empty("chatcast-stop")
             let object = UnsafeMutableRawPointer(element).assumingMemoryBound(to: GstObject.self)
             _ = gst_element_post_message(element, gst_message_new_application(object, structure))
         }
     }
+}
+
+/// A pipeline a timer or a signal handler may end if it is still there.
+private final class WeakPipeline: Sendable {
+    weak let handle: PipelineHandle?
+    init(_ handle: PipelineHandle) { self.handle = handle }
 }

@@ -71,7 +71,7 @@ struct Publish: ParsableCommand {
     }
 
     func plan() throws -> PublishPlan {
-        try PublishPlan(preset: preset, input: input, room: room, server: server, nick: nick, detect: detect, model: model,
+        PublishPlan(preset: preset, input: input, room: room, server: server, nick: nick, detect: detect, model: model,
                         to: to, settings: try Presets.Show.parse(settings), sound: !noAudio, audioDevice: audioDevice)
     }
 

@@ -5,7 +5,7 @@ import Foundation
 /// from this server, detects, and publishes the result to the room's output room. A child
 /// process, so that libtorch and the relay's pipeline cannot take the server down, and the
 /// server's own memory stays that of the server.
-final class RoomDetectors: @unchecked Sendable {
+final class RoomDetectors: @unchecked Sendable {  // its mutable state is touched only on `queue` (a serial queue)
     private let rooms: [String: ServeConfig.DetectedRoom]
     private let options: [String]
     /// The publisher password, for the children's environment (never their command line).

@@ -1,5 +1,6 @@
 import ChatIRC
 import Foundation
+import Synchronization
 
 /// The "Play Video" answer: a room's topic holds its stream's RTSP URL while it is live
 /// (then, when browsers are served, its page: `rtsp://HOST:8554/ROOM http://HOST:8080/ROOM`).
@@ -58,16 +59,24 @@ enum RoomTopic {
         return .failure(.notLive(room: room, server: server, seconds: Int(timeout)))
     }
 
-    private final class State: @unchecked Sendable {
-        private let lock = NSLock()
-        private var text: String?
-        private var everConnected = false
-        private var failure: String?
-        func found(_ value: String) { lock.withLock { text = value } }
-        func connected() { lock.withLock { everConnected = true } }
+    private final class State: Sendable {
+        private struct Seen {
+            var text: String?
+            var everConnected = false
+            var failure: String?
+        }
+        private let seen = Mutex(Seen())
+        func found(_ value: String) { seen.withLock { $0.text = value } }
+        func connected() { seen.withLock { $0.everConnected = true } }
         /// True when the server was never reached (the reason is kept).
-        func lost(_ reason: String) -> Bool { lock.withLock { everConnected ? false : { failure = reason; return true }() } }
-        var url: String? { lock.withLock { text } }
-        var unreachable: String? { lock.withLock { everConnected ? nil : failure } }
+        func lost(_ reason: String) -> Bool {
+            seen.withLock { s in
+                guard !s.everConnected else { return false }
+                s.failure = reason
+                return true
+            }
+        }
+        var url: String? { seen.withLock { $0.text } }
+        var unreachable: String? { seen.withLock { $0.everConnected ? nil : $0.failure } }
     }
 }

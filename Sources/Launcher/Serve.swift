@@ -4,6 +4,7 @@ import ChatCastPresets
 import ChatCastRTSP
 import ChatIRCServer
 import Foundation
+import Synchronization
 
 /// `chatcast serve`: the RTSP server (gst-rtsp-server on its own GLib main-loop thread) and
 /// the chat server (IRC on SwiftNIO, history in SQLite) in one process until SIGINT or
@@ -84,6 +85,13 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("record-segment-megabytes"), help: "Start a new recording file after this many MB (default: no limit).")
     var recordSegmentMegabytes: Int?
 
+    @Option(name: .customLong("history-days"), help: "Days of chat history kept; older messages are deleted (0: no age limit; default: 30).")
+    var historyDays: Int?
+
+    @Option(name: .customLong("history-max-messages"),
+            help: "Messages of chat history kept per room; older ones are deleted (0: no limit; default: 10000).")
+    var historyMaxMessages: Int?
+
     @OptionGroup var location: Presets.Location
 
     func run() throws {
@@ -111,8 +119,9 @@ struct Serve: ParsableCommand {
         chatConfig.operators = settings.operators
         chatConfig.rateBurst = settings.rateBurst
         chatConfig.ratePeriodSeconds = settings.ratePeriodSeconds
+        chatConfig.historyRetention = settings.historyRetention
         let store: SQLiteMessageStore
-        do { store = try SQLiteMessageStore(directory: settings.dataDir) } catch {
+        do { store = try SQLiteMessageStore(directory: settings.dataDir, retention: settings.historyRetention) } catch {
             throw CleanExit.message("chatcast: cannot open the history in \(settings.dataDir): \(error)")
         }
         let server = IRCServer(config: chatConfig, store: store)
@@ -242,12 +251,12 @@ struct Serve: ParsableCommand {
         video.onRoomLive = { room, url in
             let recorded = recordDir != nil && (recordedRooms?.contains(room) ?? true)
             Terminal.say("#\(room) is live at \(url)" + (recorded ? " (recording to \(recordDir!))" : ""))
-            _ = try? chat.onLoop { $0.setTopic(room: room, to: web.topic(room: room, streamURL: url)) }
+            chat.execute { $0.setTopic(room: room, to: web.topic(room: room, streamURL: url)) }
             detectors.roomLive(room)
         }
         video.onRoomEnded = { room in
             Terminal.say("#\(room) ended")
-            _ = try? chat.onLoop { $0.setTopic(room: room, to: nil) }
+            chat.execute { $0.setTopic(room: room, to: nil) }
             detectors.roomEnded(room)
         }
         video.onKeyFrameWanted = { room in chat.execute { $0.requestKeyFrame(room: room) } }
@@ -279,14 +288,13 @@ struct Serve: ParsableCommand {
 
 /// Where the web server listens, once it does: a live room's topic is its stream URL and,
 /// when browsers are served, its page (`rtsp://HOST:8554/ROOM http://HOST:8080/ROOM`).
-final class WebLink: @unchecked Sendable {
-    private let lock = NSLock()
-    private var address: (scheme: String, port: Int)?
+final class WebLink: Sendable {
+    private let address = Mutex<(scheme: String, port: Int)?>(nil)
 
-    func set(scheme: String, port: Int) { lock.withLock { address = (scheme, port) } }
+    func set(scheme: String, port: Int) { address.withLock { $0 = (scheme, port) } }
 
     func topic(room: String, streamURL: String) -> String {
-        guard let address = lock.withLock({ address }) else { return streamURL }
+        guard let address = address.withLock({ $0 }) else { return streamURL }
         return streamURL + " " + ServeWeb.pageURL(room: room, streamURL: streamURL, scheme: address.scheme, port: address.port)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatCastPresets
+import ChatIRCServer
 import Foundation
 
 /// What `chatcast serve` runs with: each value from its flag, else from `--config`, else
@@ -33,6 +34,13 @@ struct ServeSettings {
     var recordSegmentMegabytes = 0
     /// Rooms recorded (nil: all of them, when there is a record directory).
     var recordedRooms: [String]?
+    /// Chat history kept per room (0: no limit of that kind).
+    var historyDays = 30
+    var historyMaxMessages = 10_000
+    var historyRetention: HistoryRetention {
+        HistoryRetention(maxAgeDays: historyDays == 0 ? nil : historyDays,
+                         maxMessagesPerRoom: historyMaxMessages == 0 ? nil : historyMaxMessages)
+    }
     var detectedRooms: [ServeConfig.DetectedRoom] = []
     var mounts: [ServeConfig.Mount] = []
     /// Torch threads of each detector the server runs, the cores shared out among them.
@@ -105,6 +113,8 @@ struct ServeSettings {
             recordedRooms = rooms
             recordDir = recordDir ?? dataDir + "/recordings"
         }
+        historyDays = try number(flags.historyDays, "history-days", 0...36_500) ?? historyDays
+        historyMaxMessages = try number(flags.historyMaxMessages, "history-max-messages", 0...100_000_000) ?? historyMaxMessages
         detectedRooms = file?.detectedRooms ?? []
         mounts = file?.mounts ?? []
         if tlsCert != nil && !detectedRooms.isEmpty {

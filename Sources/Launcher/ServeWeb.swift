@@ -5,7 +5,7 @@ import Foundation
 import NIOCore
 
 /// What `chatcast serve`'s web server shows and does, taken from its video and chat servers.
-final class ServeWeb: WebBackend, @unchecked Sendable {
+final class ServeWeb: WebBackend, Sendable {
     let video: RTSPServer
     let viewers: WebRTCViewers
     let chat: IRCServer
@@ -39,7 +39,7 @@ final class ServeWeb: WebBackend, @unchecked Sendable {
     func metrics() -> String {
         // The web server shares the chat server's loop: read the core in place there.
         let core = chat.core
-        let read = { ServeMetrics.Chat(clients: core.connectionCount, messagesRelayed: core.roomMessagesRelayed) }
+        let read: @Sendable () -> ServeMetrics.Chat = { ServeMetrics.Chat(clients: core.connectionCount, messagesRelayed: core.roomMessagesRelayed) }
         let chatCounts = core.eventLoop.inEventLoop ? read() : ((try? chat.onLoop { _ in read() }) ?? .init(clients: 0, messagesRelayed: 0))
         return counters.render(rooms: video.roomStatistics, webrtcSessions: viewers.count, rtspSessions: video.sessionCount, chat: chatCounts)
     }

@@ -1,8 +1,9 @@
 import Foundation
+import Synchronization
 
 /// The long-running commands' status line (fps, bitrate, viewers, chat messages): redrawn in
 /// place on a terminal, one plain line per period otherwise (logs, pipes, tests).
-final class StatusLine: @unchecked Sendable {
+final class StatusLine: @unchecked Sendable {  // the timer is set up in init and only cancelled afterwards (DispatchSource is thread-safe)
     private let timer: DispatchSourceTimer
     private let inPlace = isatty(STDERR_FILENO) == 1
 
@@ -24,13 +25,16 @@ final class StatusLine: @unchecked Sendable {
     }
 }
 
-/// Per-second rates from running totals (used from the status line's timer only).
-final class RateMeter: @unchecked Sendable {
-    private var last: (time: TimeInterval, count: Int)?
+/// Per-second rates from running totals.
+final class RateMeter: Sendable {
+    private let last = Mutex<(time: TimeInterval, count: Int)?>(nil)
 
     func perSecond(total: Int, now: TimeInterval = ProcessInfo.processInfo.systemUptime) -> Double {
-        defer { last = (now, total) }
-        guard let last, now > last.time else { return 0 }
-        return Double(total - last.count) / (now - last.time)
+        let previous = last.withLock { l in
+            defer { l = (now, total) }
+            return l
+        }
+        guard let previous, now > previous.time else { return 0 }
+        return Double(total - previous.count) / (now - previous.time)
     }
 }

@@ -45,7 +45,7 @@ public struct YUVMatrix: Equatable, Sendable {
 }
 
 /// A frame as it lies in memory: plane pointers and strides, as GStreamer maps it.
-public struct FramePlanes {
+public struct FramePlanes: @unchecked Sendable {  // a read-only view of a mapped frame; whoever mapped it waits for every use
     public var layout: PixelLayout
     public var width: Int, height: Int
     public var planes: [UnsafePointer<UInt8>]

@@ -54,8 +54,8 @@ final class ServeConfigTests: XCTestCase {
         }
         XCTAssertEqual(error("rtsp-port: 1\nrtps-port: 2\n"), "serve.yaml:2: unknown key \"rtps-port\" (known: bind, rtsp-port, "
                            + "irc-port, data-dir, irc-password, publish-user, publish-password, max-viewers, max-connections, "
-                           + "rate-limit, tls-cert, tls-key, record-dir, record-segment-seconds, record-segment-megabytes, server-name, rooms, "
-                           + "mounts, operators)")
+                           + "rate-limit, tls-cert, tls-key, record-dir, record-segment-seconds, record-segment-megabytes, server-name, "
+                           + "history-days, history-max-messages, rooms, mounts, operators)")
         XCTAssertEqual(error("operators:\n  root: {password: \"\"}\n"), "serve.yaml:2: operator root: empty password")
         XCTAssertEqual(error("operators:\n  root: {}\n"), "serve.yaml:2: operator root needs a password")
         XCTAssertEqual(error("operators:\n  root: {password: x, pasword: y}\n"),

@@ -20,6 +20,37 @@ final class LabelsAndMetadataTests: XCTestCase {
         XCTAssertThrowsError(try ModelMetadata.parse(#"{"names": {"x": "a"}}"#))
     }
 
+    /// What a hostile or broken export can put in config.txt: each is refused with the cause,
+    /// never trusted (an id of Int.max once overflowed, a 100000² input once aborted on malloc).
+    func testHostileMetadataIsRefusedWithTheCause() {
+        let cases: [(String, String)] = [
+            (#"{"names": {"9223372036854775807": "x"}}"#, "class id 9223372036854775807 is outside 0…9999"),
+            (#"{"names": {"0": "a", "-1": "b"}}"#, "class id -1 is outside"),
+            (#"{"names": {"10000": "a"}}"#, "class id 10000 is outside"),
+            (#"{"imgsz": [100000, 100000]}"#, "imgsz 100000×100000 is larger than 4096×4096"),
+            (#"{"imgsz": 4097}"#, "larger than 4096×4096"),
+            (#"{"imgsz": [640, 640, 3]}"#, "imgsz must be a positive number or [height, width]"),
+            (#"{"imgsz": [640, "640"]}"#, "imgsz must be"),
+            (#"{"imgsz": -640}"#, "imgsz must be"),
+            (#"{"imgsz": 1e300}"#, "imgsz must be"),
+            (#"{"stride": 0}"#, "stride must be a whole number"),
+            (#"{"stride": "32"}"#, "stride must be"),
+            (#"{"names": 7}"#, "names must be an object or a list"),
+            (#"{"names": [1, 2]}"#, "names must be strings"),
+            ("[]", "not a JSON object"),
+            (String(repeating: "[", count: 10_000), "not JSON"),
+            ("{\"names\": [" + Array(repeating: "\"a\"", count: 10_001).joined(separator: ",") + "]}", "10001 names; a model has at most 10000"),
+            ("{\"x\": \"" + String(repeating: "a", count: ModelMetadata.maxTextBytes) + "\"}", "model metadata is at most"),
+        ]
+        for (text, reason) in cases {
+            XCTAssertThrowsError(try ModelMetadata.parse(text), text.prefix(60).description) {
+                XCTAssertTrue("\($0)".contains(reason), "\(text.prefix(60)): \($0)")
+            }
+        }
+        XCTAssertEqual(try ModelMetadata.parse(#"{"imgsz": [4096, 4096], "stride": 32}"#).inputSize?.width, 4096)
+        XCTAssertEqual(try ModelMetadata.parse(#"{"names": {"1": "b", "0": "a"}}"#).names, ["a", "b"])
+    }
+
     func testLabelsFileParsing() {
         XCTAssertEqual(ClassLabels.parseLabelsFile("person\r\n  bicycle \n\ncar\n"), ["person", "bicycle", "car"])
     }

@@ -18,7 +18,7 @@ guard let model = ctorch_model_load(args[1], "cpu", threads, &error) else {
 let input = UnsafeMutableBufferPointer<Float>.allocate(capacity: 3 * width * height)
 for i in input.indices { input[i] = Float(i % 251) / 251 }
 
-func forward() {
+@MainActor func forward() {
     guard ctorch_model_forward(model, input.baseAddress!, 3, Int64(height), Int64(width), &error) == 0 else {
         FileHandle.standardError.write("\(String(cString: error!))\n".data(using: .utf8)!)
         exit(1)

@@ -4,6 +4,11 @@
 #include <gst/base/base.h>
 #include <gst/video/video.h>
 
+#include <stdio.h>
+
+/// The C library's stdout stream (a mutable global to Swift's concurrency checking).
+static inline FILE *cgst_stdout(void) { return stdout; }
+
 static inline GstClockTime cgst_buffer_pts(GstBuffer *b) { return GST_BUFFER_PTS(b); }
 static inline void cgst_buffer_set_pts(GstBuffer *b, GstClockTime t) { GST_BUFFER_PTS(b) = t; }
 static inline gboolean cgst_clock_time_is_valid(GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t); }

@@ -8,6 +8,7 @@
 #include <gst/app/app.h>
 #include <gst/sdp/sdp.h>
 #include <gst/rtp/rtp.h>
+#include "cgst_signals.h"
 
 /// Mount-point paths of RECORD mounts start with this; requests that name it are refused
 /// (404), so only the routing reaches them.
@@ -44,6 +45,9 @@ typedef struct {
 /// The m= sections of the ANNOUNCE body in `ctx` (up to `max` filled in); -1 when the body
 /// is missing or not SDP.
 gint cgst_rtsp_announced_tracks(GstRTSPContext *ctx, CGstSDPTrack *tracks, gint max);
+/// The same for an SDP body of `size` bytes (what the ANNOUNCE hook's call reads; fuzzed
+/// on its own: Fuzz/Announce).
+gint cgst_sdp_tracks(const guint8 *body, guint size, CGstSDPTrack *tracks, gint max);
 
 /// The request's header `name` (first value), or NULL.
 const gchar *cgst_rtsp_request_header(GstRTSPContext *ctx, GstRTSPHeaderField field);

@@ -1,6 +1,6 @@
 // webrtcbin's action signals carry GstPromises and return values, which Swift cannot emit
-// (g_signal_emit_by_name is variadic): one call each, run on a worker thread, never on an
-// event loop, since they wait for webrtcbin.
+// (g_signal_emit_by_name is variadic): one call each. Those that webrtcbin answers later call
+// back instead of waiting (cgst_webrtc_async.c).
 #pragma once
 #include <gst/gst.h>
 
@@ -8,14 +8,22 @@
 /// 'd' application, 'o' other); the number of sections, or -1 when `sdp` is not SDP.
 gint cgst_webrtc_offer_kinds(const gchar *sdp, gchar *kinds, gint max);
 
-/// Sets `sdp` as webrtcbin's remote offer and waits for it to be taken. FALSE with `*error`
-/// (g_malloc'd) when webrtcbin refuses it.
-gboolean cgst_webrtc_set_offer(GstElement *webrtcbin, const gchar *sdp, gchar **error);
+/// Told when webrtcbin has answered a step: `error` is NULL on success, else why (freed
+/// after the call). Runs on webrtcbin's thread, or at once when the step fails early.
+typedef void (*CGstWebRTCDone)(const gchar *error, gpointer data);
 
-/// Creates the answer, makes it the local description and waits until ICE gathering is
-/// complete (at most `timeout_ms`), so that the SDP returned holds every candidate (WHEP
-/// without trickle). NULL with `*error` when webrtcbin cannot answer. Free with g_free.
-gchar *cgst_webrtc_answer(GstElement *webrtcbin, guint timeout_ms, gchar **error);
+/// Sets `sdp` as webrtcbin's remote offer; `done` follows, then `destroy(data)`.
+void cgst_webrtc_set_offer_async(GstElement *webrtcbin, const gchar *sdp, CGstWebRTCDone done, gpointer data,
+                                 GDestroyNotify destroy);
+
+/// Creates the answer and makes it the local description; `done` follows, then `destroy(data)`.
+void cgst_webrtc_answer_async(GstElement *webrtcbin, CGstWebRTCDone done, gpointer data, GDestroyNotify destroy);
+
+/// webrtcbin's ice-gathering-state (GstWebRTCICEGatheringState as an int: 2 is complete).
+gint cgst_webrtc_ice_gathering_state(GstElement *webrtcbin);
+
+/// The local description as SDP text (free with g_free), or NULL when there is none.
+gchar *cgst_webrtc_local_sdp(GstElement *webrtcbin);
 
 /// Adds a TURN server ("turn(s)://user:password@host:port").
 gboolean cgst_webrtc_add_turn_server(GstElement *webrtcbin, const gchar *uri);
@@ -32,11 +40,6 @@ gint cgst_sdp_first_payload(const gchar *sdp, guint section);
 
 /// g_object_set for one guint property (g_object_set is variadic).
 void cgst_object_set_uint(gpointer object, const gchar *name, guint value);
-
-/// Sends stream-start, `caps` and a time segment into `sinkpad`, so that a payloader fixes
-/// its RTP caps (SSRC included) before any buffer: webrtcbin's answer then names the SSRC,
-/// which browsers need to route the stream (webrtcbin 1.22 adds no MID header extension).
-void cgst_pad_prime(GstPad *sinkpad, GstCaps *caps);
 
 /// Sends `text` on a webrtcbin data channel when it is open; FALSE when it is not (yet).
 gboolean cgst_webrtc_data_channel_send(gpointer channel, const gchar *text);

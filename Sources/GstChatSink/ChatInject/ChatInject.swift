@@ -47,6 +47,7 @@ final class ChatInject: TransformImpl {
         .int(PropertySpec("max-backlog", nick: "Max backlog",
                           blurb: "Messages waiting for frames at most; beyond it the oldest is dropped (counted in dropped)",
                           .int(min: 1, max: 1_000_000, default: 1000), mutability: .playing), \.maxBacklog),
+        .int(ChatServerTimeout.spec, \.pingInterval),
     ])
 
     struct Settings {
@@ -57,6 +58,7 @@ final class ChatInject: TransformImpl {
         var repeatCount = 8
         var fromStart = false
         var maxBacklog = 1000
+        var pingInterval = ChatServerTimeout.defaultSeconds
     }
 
     private let element: ElementRef
@@ -111,7 +113,8 @@ final class ChatInject: TransformImpl {
                 throw ElementError.settings("server=\(server) is not an IRC address: use irc://HOST:PORT or ircs://HOST:PORT")
             }
             let element = self.element
-            let options = IRCClient.Options(server: address, nick: s.nick, rooms: [s.room], password: s.password)
+            var options = IRCClient.Options(server: address, nick: s.nick, rooms: [s.room], password: s.password)
+            options.pingIntervalSeconds = Double(s.pingInterval)
             let client = IRCClient(options: options) { [weak self] event in
                 switch event {
                 // Live messages only: history replayed on JOIN predates this stream.
@@ -148,10 +151,12 @@ final class ChatInject: TransformImpl {
     }
 
     func stop() throws {
-        follower.withLock { f in
-            f?.stop()
-            f = nil
+        // Joined with no lock held: its thread's last lines take the settings' lock.
+        let following = follower.withLock { f -> FileFollower? in
+            defer { f = nil }
+            return f
         }
+        following?.stop()
         let client = chat.withLock { c -> IRCClient? in
             defer { c = nil }
             return c

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CGStreamer
+import CGstGlue
 import ChatCastSEI
 import ChatIRC
 import GstSwift
@@ -35,6 +36,7 @@ final class ChatSink: SinkImpl {
                 \.room, whenUnset: "lobby"),
         .string(PropertySpec("nick", nick: "Nick", blurb: "IRC nick of the forwarder", .string(default: "chatsink")),
                 \.nick, whenUnset: "chatsink"),
+        .int(ChatServerTimeout.spec, \.pingInterval),
     ])
 
     struct Settings {
@@ -43,6 +45,7 @@ final class ChatSink: SinkImpl {
         var password: String?
         var room = "lobby"
         var nick = "chatsink"
+        var pingInterval = ChatServerTimeout.defaultSeconds
     }
 
     private let element: ElementRef
@@ -77,18 +80,21 @@ final class ChatSink: SinkImpl {
             guard let address = IRCServerAddress(server) else {
                 throw ElementError.settings("server=\(server) is not an IRC address: use irc://HOST:PORT or ircs://HOST:PORT")
             }
-            let forwarder = Forwarder(options: IRCClient.Options(server: address, nick: s.nick, rooms: [s.room], password: s.password),
-                                      room: s.room, element: element, drops: drops)
+            var options = IRCClient.Options(server: address, nick: s.nick, rooms: [s.room], password: s.password)
+            options.pingIntervalSeconds = Double(s.pingInterval)
+            let forwarder = Forwarder(options: options, room: s.room, element: element, drops: drops)
             self.forwarder.withLock { $0 = forwarder }
         }
         guard let path = s.location else {
-            output.withLock { $0 = stdout }
+            output.withLock { $0 = standardOutput }
             return
         }
-        guard let file = fopen(path, "w") else {
-            throw ElementError.resourceRead("\(path): \(String(cString: strerror(errno))). Set location= to a writable file.")
+        try output.withLock { out in
+            guard let file = fopen(path, "w") else {
+                throw ElementError.resourceRead("\(path): \(String(cString: strerror(errno))). Set location= to a writable file.")
+            }
+            out = file
         }
-        output.withLock { $0 = file }
     }
 
     func stop() throws {
@@ -97,7 +103,7 @@ final class ChatSink: SinkImpl {
             return f
         }?.stop()
         output.withLock { file in
-            if let f = file, f != stdout { fclose(f) }
+            if let f = file, f != standardOutput { fclose(f) }
             file = nil
         }
     }
@@ -129,3 +135,6 @@ final class ChatSink: SinkImpl {
         return .ok
     }
 }
+
+/// The C library's stdout stream (Swift sees the global as a mutable `var`).
+private var standardOutput: UnsafeMutablePointer<FILE> { cgst_stdout() }

@@ -28,8 +28,8 @@ final class Forwarder: Sendable {
             case let .message(m, _): state.know(m.id)
             case .joined:
                 // Servers without history send no batch: give them a moment, then go.
-                DispatchQueue.global().asyncAfter(deadline: .now() + 1) { box.send(state.ready()) }
-            case .historyEnd: box.send(state.ready())
+                DispatchQueue.global().asyncAfter(deadline: .now() + 1) { box.send(state.ready(), then: state) }
+            case .historyEnd: box.send(state.ready(), then: state)
             case let .disconnected(reason): ChatSink.log.warning(element, "chat server: \(reason); reconnecting")
             case let .unsent(count): drops.dropped(count, element: element, property: "dropped")
             default: break
@@ -88,21 +88,22 @@ private final class ForwarderState: Sendable {
         return out
     }
 
-    /// Marks the history as in and returns the waiting messages that the room lacks.
+    /// Marks the history as in and returns the waiting messages that the room lacks; `sent`
+    /// says when they are with the client, so that a stop waiting for them goes on.
     func ready() -> [ChatMessage] {
-        let (out, first) = inner.withLock { s -> ([ChatMessage], Bool) in
-            let first = !s.ready
+        inner.withLock { s -> [ChatMessage] in
             s.ready = true
             defer { s.waiting = [] }
-            return (s.waiting.filter { s.known.insert($0.id) }, first)
+            return s.waiting.filter { s.known.insert($0.id) }
         }
-        if first { readySignal.signal() }
-        return out
     }
 
+    /// The messages `ready` released are with the client (queued before any stop's QUIT).
+    func sent() { readySignal.signal() }
+
     func waitUntilReady(seconds: Double) {
-        if inner.withLock({ $0.ready }) { return }
         _ = readySignal.wait(timeout: .now() + seconds)
+        readySignal.signal()  // for the next wait
     }
 }
 
@@ -115,5 +116,11 @@ private final class ClientBox: Sendable {
     func send(_ messages: [ChatMessage]) {
         guard let c = client.withLock({ $0 }) else { return }
         for m in messages { c.send(room: room, text: "<\(m.nick)> \(m.text)") }
+    }
+
+    /// Sends what `ready` released, then lets a waiting stop go on.
+    func send(_ messages: [ChatMessage], then state: ForwarderState) {
+        send(messages)
+        state.sent()
     }
 }

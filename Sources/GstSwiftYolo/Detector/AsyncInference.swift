@@ -7,7 +7,7 @@ import YoloCore
 /// frame (triple buffering: the streaming thread fills `staging` and swaps it with
 /// `pending`; the inference thread swaps `pending` into `working`) and takes whatever
 /// results are newest. A frame that arrives while one waits replaces it.
-final class AsyncInference {
+final class AsyncInference: @unchecked Sendable {  // shared fields change only under `mutex`; `working` is used only by drain() on the detector's thread
     struct Job {
         var geometry: InputGeometry
         var settings: DecodeSettings
@@ -21,8 +21,7 @@ final class AsyncInference {
         var detections: [LabeledDetection]
     }
 
-    private let detector: Detector
-    private let thread: InferenceThread
+    private let detector: DetectorOnThread
     private var staging: UnsafeMutableBufferPointer<Float>
     private var pending: UnsafeMutableBufferPointer<Float>
     private var working: UnsafeMutableBufferPointer<Float>
@@ -33,12 +32,11 @@ final class AsyncInference {
     private var generation = 0
     private var failure: String?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let onResult: (Detector.Outcome) -> Void
+    private let onResult: @Sendable (Detector.Outcome) -> Void
 
     /// Buffers keep the padding painted here, so one instance serves one frame geometry.
-    init(detector: Detector, thread: InferenceThread, onResult: @escaping (Detector.Outcome) -> Void) {
+    init(detector: DetectorOnThread, onResult: @escaping @Sendable (Detector.Outcome) -> Void) {
         self.detector = detector
-        self.thread = thread
         self.onResult = onResult
         let count = 3 * detector.tensorWidth * detector.tensorHeight
         staging = .allocate(capacity: count)
@@ -64,7 +62,7 @@ final class AsyncInference {
         let wakeThread = !draining
         draining = true
         pthread_mutex_unlock(mutex)
-        if wakeThread { thread.async { [self] in drain() } }
+        if wakeThread { detector.runLater { [self] detector in drain(detector) } }
     }
 
     /// The newest results (nil before the first), or the inference thread's error.
@@ -85,7 +83,7 @@ final class AsyncInference {
     }
 
     /// Inference thread: run jobs until none is pending.
-    private func drain() {
+    private func drain(_ detector: Detector) {
         while true {
             pthread_mutex_lock(mutex)
             guard let job = pendingJob, failure == nil else {

@@ -16,6 +16,9 @@ final class Detector {
     let warmForwardMilliseconds: Double
     private var decoder: HeadDecoder
     private var allowedCache: (classes: [String], allowed: [Bool]?) = ([], nil)
+    /// The sync path's input, and the frame geometry whose padding is painted in it.
+    private var input: UnsafeMutableBufferPointer<Float>?
+    private var inputGeometry: InputGeometry?
 
     /// Loads, reads metadata, finds the head from a warm-up forward, resolves labels.
     init(_ config: DetectorConfiguration) throws {
@@ -101,16 +104,28 @@ final class Detector {
         }
     }
 
+    deinit { input?.deallocate() }
+
     var head: DetectionHead { layout.head }
 
-    func makePreprocessor(frameWidth: Int, frameHeight: Int) -> Preprocessor {
-        Preprocessor(geometry: InputGeometry(frameWidth: frameWidth, frameHeight: frameHeight, tensorWidth: tensorWidth,
-                                             tensorHeight: tensorHeight, fit: layout.head.fit),
-                     bgr: layout.head.wantsBGR)
+    /// Preprocesses `frame` into the detector's own input (padding painted again when the
+    /// geometry changes), then detects; also says how long the preprocessing took.
+    func detect(_ frame: FramePlanes, with preprocessor: Preprocessor, settings: DecodeSettings) throws
+        -> (outcome: Outcome, preprocessMilliseconds: Double) {
+        let t0 = monotonicMilliseconds()
+        if inputGeometry != preprocessor.geometry {
+            input?.deallocate()
+            input = preprocessor.makeTensor()
+            inputGeometry = preprocessor.geometry
+        }
+        let tensor = input!.baseAddress!
+        preprocessor.fill(tensor, from: frame)
+        let elapsed = monotonicMilliseconds() - t0
+        return (try detect(tensor, geometry: preprocessor.geometry, settings: settings), elapsed)
     }
 
     /// Class ids to keep for a `classes` list; unknown names are reported.
-    func allowedClasses(_ classes: [String]) -> (allowed: [Bool]?, unknown: [String]) {
+    static func allowedClasses(_ classes: [String], labels: [String]) -> (allowed: [Bool]?, unknown: [String]) {
         guard !classes.isEmpty else { return (nil, []) }
         var allowed = [Bool](repeating: false, count: labels.count)
         var unknown: [String] = []
@@ -123,7 +138,7 @@ final class Detector {
     }
 
     /// Frame-space detections and how long the forward and the decoding took.
-    struct Outcome {
+    struct Outcome: Sendable {
         var detections: [LabeledDetection]
         var inferenceMilliseconds: Double
         var postprocessMilliseconds: Double
@@ -135,7 +150,7 @@ final class Detector {
         let output = try model.forward(tensor, width: tensorWidth, height: tensorHeight)
         let t1 = monotonicMilliseconds()
         if allowedCache.classes != settings.classes {
-            allowedCache = (settings.classes, allowedClasses(settings.classes).allowed)
+            allowedCache = (settings.classes, Detector.allowedClasses(settings.classes, labels: labels).allowed)
         }
         let options = DecodeOptions(confidenceThreshold: Float(settings.confidenceThreshold),
                                     allowedClasses: allowedCache.allowed)

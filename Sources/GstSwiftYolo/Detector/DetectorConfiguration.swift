@@ -1,7 +1,7 @@
 import YoloCore
 
 /// Everything start() needs to build a detector, copied from the element's settings.
-struct DetectorConfiguration {
+struct DetectorConfiguration: Sendable {
     var modelPath: String
     var labelsPath: String?
     var head: DetectionHead?
@@ -12,7 +12,7 @@ struct DetectorConfiguration {
 }
 
 /// Per-buffer knobs that may change while playing.
-struct DecodeSettings: Equatable {
+struct DecodeSettings: Equatable, Sendable {
     var confidenceThreshold: Double
     var iouThreshold: Double
     var maxDetections: Int

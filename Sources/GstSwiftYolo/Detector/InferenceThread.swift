@@ -9,16 +9,25 @@ import Glibc
 /// than cores it stops spinning at barriers, so every parallel region pays futex wake-ups.
 /// Forwards on GStreamer's streaming thread after a warm-up on the application thread ran
 /// ~40 % slower than a bare loop (YOLOv8n, 2 cores); one thread for all of it keeps one team.
-final class InferenceThread {
-    private var queue: [() -> Void] = []
+final class InferenceThread: @unchecked Sendable {  // `queue` and `stopping` are touched only under `mutex`
+    /// Work for the thread; a caller waiting for it is woken once `work` is let go.
+    private final class Job {
+        var work: (() -> Void)?
+        var finished = false
+        init(_ work: @escaping () -> Void) { self.work = work }
+    }
+
+    private var queue: [Job] = []
     private var stopping = false
     private var thread = pthread_t()
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
+        pthread_cond_init(finished, nil)
         let retained = Unmanaged.passRetained(self)
         pthread_create(&thread, nil, { raw in
             Unmanaged<InferenceThread>.fromOpaque(raw!).takeRetainedValue().loop()
@@ -28,38 +37,38 @@ final class InferenceThread {
 
     deinit {
         pthread_cond_destroy(wake)
+        pthread_cond_destroy(finished)
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
         wake.deallocate()
+        finished.deallocate()
     }
 
     /// Queues `body` to run on the thread.
-    func async(_ body: @escaping () -> Void) {
+    func async(_ body: @escaping @Sendable () -> Void) { _ = enqueue(body) }
+
+    private func enqueue(_ body: @escaping () -> Void) -> Job {
+        let job = Job(body)
         pthread_mutex_lock(mutex)
-        queue.append(body)
+        queue.append(job)
         pthread_cond_signal(wake)
         pthread_mutex_unlock(mutex)
+        return job
     }
 
-    /// Runs `body` on the thread and waits for its result.
-    func sync<T>(_ body: @escaping () throws -> T) throws -> T {
+    /// Runs `body` on the thread and waits for its result. Like `DispatchQueue.sync`, the
+    /// caller is blocked meanwhile, so what `body` captures is never used by two threads at
+    /// once, and `body` is let go on the thread before the caller goes on.
+    func sync<T>(_ body: () throws -> T) throws -> T {
         var result: Result<T, Error>? = nil
-        let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-        pthread_cond_init(done, nil)
-        defer {
-            pthread_cond_destroy(done)
-            done.deallocate()
+        withoutActuallyEscaping(body) { body in
+            withUnsafeMutablePointer(to: &result) { slot in
+                let job = enqueue { slot.pointee = Result { try body() } }
+                pthread_mutex_lock(mutex)
+                while !job.finished { pthread_cond_wait(finished, mutex) }
+                pthread_mutex_unlock(mutex)
+            }
         }
-        async { [mutex] in
-            let outcome = Result { try body() }
-            pthread_mutex_lock(mutex)
-            result = outcome
-            pthread_cond_signal(done)
-            pthread_mutex_unlock(mutex)
-        }
-        pthread_mutex_lock(mutex)
-        while result == nil { pthread_cond_wait(done, mutex) }
-        pthread_mutex_unlock(mutex)
         return try result!.get()
     }
 
@@ -80,9 +89,14 @@ final class InferenceThread {
                 pthread_mutex_unlock(mutex)
                 return
             }
-            let next = queue.removeFirst()
+            let job = queue.removeFirst()
             pthread_mutex_unlock(mutex)
-            next()
+            job.work?()
+            job.work = nil
+            pthread_mutex_lock(mutex)
+            job.finished = true
+            pthread_cond_broadcast(finished)
+            pthread_mutex_unlock(mutex)
         }
     }
 }

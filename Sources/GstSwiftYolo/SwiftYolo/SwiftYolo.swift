@@ -19,20 +19,35 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
 
     static let log = DebugCategory(name: "swiftyolo", description: "Swift YOLO detector")
 
-    /// What exists only between start() and stop().
-    private final class Running {
-        let detector: Detector
-        let inference: InferenceThread
+    /// What start() made; read-only until stop(), so queries read it without waiting on frames.
+    private final class Engine: Sendable {
+        let detector: DetectorOnThread
         let settingsAtStart: SwiftYoloSettings
+
+        init(detector: DetectorOnThread, settings: SwiftYoloSettings) {
+            self.detector = detector
+            settingsAtStart = settings
+        }
+
+        /// What a sync-mode element adds to the pipeline's latency.
+        var addedLatencyMilliseconds: Double { settingsAtStart.mode == .sync ? detector.warmForwardMilliseconds : 0 }
+    }
+
+    /// The streaming side: frame geometry, the async worker, the tracker and the last
+    /// results. GStreamer calls transform, set_info, serialized events and start/stop under
+    /// the sink pad's stream lock, so `stream` is never contended; nothing else takes it.
+    private final class Stream {
+        let engine: Engine
         var preprocessor: Preprocessor?
         var layout = PixelLayout.rgb
         var matrix = YUVMatrix.bt601
-        var tensor: UnsafeMutableBufferPointer<Float>?
         var async: AsyncInference?
         var last: [LabeledDetection] = []
         var frameIndex = 0
         var warnedClasses: [String] = []
         var tracker: ObjectTracker?
+
+        init(engine: Engine) { self.engine = engine }
 
         /// A flush or a new segment: nothing found before it describes what comes after.
         func resetStream() {
@@ -42,31 +57,28 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
             frameIndex = 0
         }
 
-        init(detector: Detector, inference: InferenceThread, settings: SwiftYoloSettings) {
-            self.detector = detector
-            self.inference = inference
-            settingsAtStart = settings
+        /// Unknown names in `classes`, the first time this list is seen (nil otherwise).
+        func unknownClassesToReport(_ classes: [String]) -> [String]? {
+            guard classes != warnedClasses else { return nil }
+            warnedClasses = classes
+            let unknown = engine.detector.unknownClasses(classes)
+            return unknown.isEmpty ? nil : unknown
         }
+    }
 
-        /// Frees what belongs to one frame geometry.
-        func releaseBuffers() {
-            // An async job in flight still reads its buffers: let the thread finish it first.
-            if async != nil { _ = try? inference.sync {} }
-            async = nil
-            tensor?.deallocate()
-            tensor = nil
-        }
-
-        func stop() {
-            releaseBuffers()
-            inference.stop()
-        }
+    /// One frame's outcome, taken out of the stream lock to be reported.
+    private struct FrameWork {
+        var detections: [LabeledDetection] = []
+        var unknownClasses: [String]?
+        var preprocessMilliseconds: Double?
+        var outcome: Detector.Outcome?
     }
 
     private let element: ElementRef
     private let settings = Mutex(SwiftYoloSettings())
     private let stats = Mutex(InferenceStats())
-    private let state = Mutex<Running?>(nil)
+    private let engine = Mutex<Engine?>(nil)
+    private let stream = Mutex<Stream?>(nil)
     private let modelInfo = Mutex("model-info")
 
     init(element: ElementRef) { self.element = element }
@@ -92,60 +104,57 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
         }
         let config = DetectorConfiguration(modelPath: modelPath, labelsPath: s.labels, head: s.head,
                                            inputSize: s.inputSize, device: s.device, threads: s.threads)
-        let inference = InferenceThread()
-        let detector: Detector
+        let detector: DetectorOnThread
         do {
-            detector = try inference.sync { try Detector(config) }
+            detector = try DetectorOnThread(config)
         } catch let e as TorchModel.LoadError {
-            inference.stop()
             throw ElementError.resourceRead(e.description)
         } catch {
-            inference.stop()
             throw ElementError.settings("\(error)")
         }
-        SwiftYolo.log.info(element, "loaded \(modelPath): head \(detector.head.rawValue), \(detector.layout.classCount) classes, "
+        SwiftYolo.log.info(element, "loaded \(modelPath): head \(detector.head.rawValue), \(detector.classCount) classes, "
                            + "input \(detector.tensorWidth)×\(detector.tensorHeight)")
         stats.withLock { $0 = InferenceStats() }
         modelInfo.withLock {
             $0 = "model-info, path=(string)\(quotedStructureString(modelPath)), head=(string)\(detector.head.rawValue), "
-                + "classes=(int)\(detector.layout.classCount), input-width=(int)\(detector.tensorWidth), "
+                + "classes=(int)\(detector.classCount), input-width=(int)\(detector.tensorWidth), "
                 + "input-height=(int)\(detector.tensorHeight)"
         }
-        state.withLock { $0 = Running(detector: detector, inference: inference, settings: s) }
+        let made = Engine(detector: detector, settings: s)
+        engine.withLock { $0 = made }
+        stream.withLock { $0 = Stream(engine: made) }
     }
 
     func stop() throws {
-        let running = state.withLock { s -> Running? in
-            defer { s = nil }
-            return s
+        stream.withLock { $0 = nil }
+        let ended = engine.withLock { e -> Engine? in
+            defer { e = nil }
+            return e
         }
-        running?.stop()
+        // Outside the locks: the thread finishes a queued async job (whose buffers it holds) first.
+        ended?.detector.stop()
     }
 
     func setInfo(_ info: VideoInfoRef) throws {
-        try state.withLock { running in
-            guard let running else { return }
+        try stream.withLock { stream in
+            guard let stream else { return }
             guard let layout = PixelLayout(rawValue: info.formatName) else {
                 throw ElementError.format(SwiftYolo.formatMessage(info.formatName))
             }
-            running.layout = layout
-            if let m = info.colorMatrix { running.matrix = YUVMatrix(kr: m.kr, kb: m.kb, fullRange: m.fullRange) }
-            let pre = running.detector.makePreprocessor(frameWidth: info.width, frameHeight: info.height)
-            guard pre.geometry != running.preprocessor?.geometry else { return }
-            running.releaseBuffers()
-            running.preprocessor = pre
-            running.last = []
-            var tracking = running.settingsAtStart.tracker
+            stream.layout = layout
+            if let m = info.colorMatrix { stream.matrix = YUVMatrix(kr: m.kr, kb: m.kb, fullRange: m.fullRange) }
+            let detector = stream.engine.detector
+            let pre = detector.makePreprocessor(frameWidth: info.width, frameHeight: info.height)
+            guard pre.geometry != stream.preprocessor?.geometry else { return }
+            stream.preprocessor = pre
+            stream.last = []
+            var tracking = stream.engine.settingsAtStart.tracker
             tracking.frameRate = info.frameRate
-            running.tracker = makeTracker(tracking, width: info.width, height: info.height)
-            if running.settingsAtStart.mode == .async {
-                running.async = AsyncInference(detector: running.detector, thread: running.inference) {
-                    [weak self] outcome in
-                    self?.stats.withLock { $0.record(outcome) }
-                }
-            } else {
-                running.tensor = pre.makeTensor()
-            }
+            stream.tracker = makeTracker(tracking, width: info.width, height: info.height)
+            // A job still in flight keeps the old worker (and its buffers) alive until it ends.
+            stream.async = stream.engine.settingsAtStart.mode == .async
+                ? AsyncInference(detector: detector) { [weak self] outcome in self?.stats.withLock { $0.record(outcome) } }
+                : nil
         }
     }
 
@@ -162,11 +171,11 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
     func sinkEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
         switch event.pointee.type {
         case GST_EVENT_FLUSH_STOP, GST_EVENT_SEGMENT:
-            state.withLock { $0?.resetStream() }
+            stream.withLock { $0?.resetStream() }
         case GST_EVENT_EOS:
             // Let the job in flight finish, so its result and statistics are in before EOS goes on.
-            let inference = state.withLock { $0?.async != nil ? $0?.inference : nil }
-            _ = try? inference?.sync {}
+            let detector = stream.withLock { $0?.async != nil ? $0?.engine.detector : nil }
+            detector?.waitUntilIdle()
         default: break
         }
         return true
@@ -175,7 +184,7 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
     /// Sync mode holds each inferred frame for a forward: add that to the pipeline's latency.
     func query(_ query: UnsafeMutablePointer<GstQuery>, onSourcePad: Bool) -> Bool? {
         guard onSourcePad, query.pointee.type == GST_QUERY_LATENCY,
-              let own = state.withLock({ $0.map { $0.settingsAtStart.mode == .sync ? $0.detector.warmForwardMilliseconds : 0 } }),
+              let own = engine.withLock({ $0?.addedLatencyMilliseconds }),
               let sinkPad = gst_element_get_static_pad(element.pointer, "sink") else { return nil }
         defer { gst_object_unref(sinkPad) }
         guard gst_pad_peer_query(sinkPad, query) != 0 else { return false }
@@ -189,64 +198,70 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
 
     func transformFrameInPlace(_ frame: VideoFrameRef) throws -> FlowOutcome {
         let s = settings.withLock { $0 }
-        let detections = try state.withLock { running -> [LabeledDetection] in
-            guard let running, let pre = running.preprocessor else {
+        let work = try stream.withLock { stream -> FrameWork in
+            guard let stream, let pre = stream.preprocessor else {
                 throw ElementError.failed("swiftyolo got a frame before its caps")
             }
-            warnAboutUnknownClasses(running, s.classes)
-            let index = running.frameIndex
+            var work = FrameWork()
+            work.unknownClasses = stream.unknownClassesToReport(s.classes)
+            let index = stream.frameIndex
             let infer = index % s.interval == 0
-            running.frameIndex += 1
-            let planes = framePlanes(frame, running.layout, running.matrix)
-            if let async = running.async {
+            stream.frameIndex += 1
+            let planes = framePlanes(frame, stream.layout, stream.matrix)
+            if let async = stream.async {
                 if infer {
                     let t0 = monotonicMilliseconds()
                     async.submit(geometry: pre.geometry, settings: s.decode, frame: index) { pre.fill($0, from: planes) }
-                    let elapsed = monotonicMilliseconds() - t0
-                    stats.withLock { $0.preprocess.add(elapsed) }
+                    work.preprocessMilliseconds = monotonicMilliseconds() - t0
                 }
                 switch async.newest() {
                 case let .success(found?):
-                    guard running.tracker != nil else {
-                        running.last = found.detections
+                    guard stream.tracker != nil else {
+                        stream.last = found.detections
                         break
                     }
-                    if found.frame != running.tracker!.lastFrame {
-                        _ = running.tracker!.update(found.detections, frame: found.frame)
+                    if found.frame != stream.tracker!.lastFrame {
+                        _ = stream.tracker!.update(found.detections, frame: found.frame)
                     }
-                    running.last = running.tracker!.predicted(at: index)
+                    stream.last = stream.tracker!.predicted(at: index)
                 case .success(nil): break
                 case let .failure(e): throw ElementError.library(e.description)
                 }
-            } else if infer, let tensor = running.tensor {
-                let t0 = monotonicMilliseconds()
-                pre.fill(tensor.baseAddress!, from: planes)
-                let t1 = monotonicMilliseconds()
+            } else if infer {
+                let decode = s.decode
+                let detected: (outcome: Detector.Outcome, preprocessMilliseconds: Double)
                 do {
-                    let detector = running.detector, geometry = pre.geometry, decode = s.decode
-                    let outcome = try running.inference.sync {
-                        try detector.detect(tensor.baseAddress!, geometry: geometry, settings: decode)
-                    }
-                    if running.tracker != nil {
-                        running.last = running.tracker!.update(outcome.detections, frame: index)
-                    } else {
-                        running.last = outcome.detections
-                    }
-                    stats.withLock {
-                        $0.preprocess.add(t1 - t0)
-                        $0.record(outcome)
-                    }
+                    detected = try stream.engine.detector.run { try $0.detect(planes, with: pre, settings: decode) }
                 } catch {
-                    throw ElementError.library("\(running.detector.model.path): inference failed: \(error)")
+                    throw ElementError.library("\(stream.engine.detector.modelPath): inference failed: \(error)")
                 }
-            } else if let tracker = running.tracker {
-                running.last = tracker.predicted(at: index)
+                if stream.tracker != nil {
+                    stream.last = stream.tracker!.update(detected.outcome.detections, frame: index)
+                } else {
+                    stream.last = detected.outcome.detections
+                }
+                work.outcome = detected.outcome
+                work.preprocessMilliseconds = detected.preprocessMilliseconds
+            } else if let tracker = stream.tracker {
+                stream.last = tracker.predicted(at: index)
             }
-            return running.last
+            work.detections = stream.last
+            return work
         }
-        stats.withLock { $0.frames += 1 }
+        stats.withLock {
+            $0.frames += 1
+            if let ms = work.preprocessMilliseconds { $0.preprocess.add(ms) }
+            if let outcome = work.outcome { $0.record(outcome) }
+        }
+        if let unknown = work.unknownClasses {
+            let labels = engine.withLock { $0?.detector.labels } ?? []
+            element.post(ElementError.settings("classes: \(unknown.joined(separator: ", ")) not among the model's labels "
+                                               + "(\(labels.prefix(10).joined(separator: ", "))…)"),
+                         warning: true)
+        }
 
         let buffer = frame.buffer
+        let detections = work.detections
         for d in detections where !buffer.addDetection(label: d.label, classId: d.classId, confidence: d.confidence,
                                                        x: d.x, y: d.y, width: d.width, height: d.height,
                                                        trackId: d.trackId, predicted: d.predicted) {
@@ -257,17 +272,6 @@ final class SwiftYolo: VideoFilterImpl, QueryHandler {
             element.postJSONMessage(name: "swiftyolo", pts: buffer.pts, json: json)
         }
         return .ok
-    }
-
-    private func warnAboutUnknownClasses(_ running: Running, _ classes: [String]) {
-        guard classes != running.warnedClasses else { return }
-        running.warnedClasses = classes
-        let unknown = running.detector.allowedClasses(classes).unknown
-        if !unknown.isEmpty {
-            element.post(ElementError.settings("classes: \(unknown.joined(separator: ", ")) not among the model's labels "
-                                               + "(\(running.detector.labels.prefix(10).joined(separator: ", "))…)"),
-                         warning: true)
-        }
     }
 
     private func framePlanes(_ frame: VideoFrameRef, _ layout: PixelLayout, _ matrix: YUVMatrix) -> FramePlanes {

@@ -2,8 +2,8 @@ import GstSwift
 import YoloCore
 
 /// The element's properties. Held behind a mutex and copied once per buffer.
-struct SwiftYoloSettings {
-    enum Mode: Int32 { case sync = 0, async = 1 }
+struct SwiftYoloSettings: Sendable {
+    enum Mode: Int32, Sendable { case sync = 0, async = 1 }
 
     var model: String? = nil
     var labels: String? = nil

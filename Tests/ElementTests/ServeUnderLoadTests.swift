@@ -1,0 +1,110 @@
+import ChatIRC
+import Foundation
+import ProcessSupport
+import Synchronization
+import XCTest
+
+/// `chatcast serve` loaded the way a popular room loads it: what the metrics scraper and a
+/// rush of browsers must not take from chat and from starting viewers.
+final class ServeUnderLoadTests: XCTestCase {
+    private func chatFile() -> String {
+        let path = NSTemporaryDirectory() + "chatcast-load-\(UUID().uuidString).txt"
+        FileManager.default.createFile(atPath: path, contents: Data("dave: hello\n".utf8))
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    /// Milliseconds from sending each of `count` lines to hearing its echo.
+    private func roundTrips(_ client: IRCClient, _ heard: Heard, count: Int, tag: String) throws -> [Double] {
+        var times: [Double] = []
+        for n in 0..<count {
+            let text = "\(tag)-\(n)"
+            let sent = DispatchTime.now().uptimeNanoseconds
+            client.send(room: "lobby", text: text)
+            try eventually("the echo of \(text)", timeout: 10) { heard.messages.contains { $0.text == text } }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - sent) / 1e6)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return times.sorted()
+    }
+
+    private func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))]
+    }
+
+    func testMetricsScrapedFiftyTimesASecondLeaveChatRoundTripsAloneWithThirtyTwoViewers() throws {
+        let server = try VideoServer(extra: ["--max-viewers", "100", "--rate-limit", "1000/1"])
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chatFile(), seconds: 120)
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let viewers = try Background(python([Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby",
+                                             "32", "0", "60"]), name: "viewers")
+        defer { viewers.stop() }
+        try eventually("32 RTSP viewers", timeout: 60) {
+            metric(httpRequest("GET", server.web + "/metrics").body, "chatcast_viewers{protocol=\"rtsp\"}") == 32
+        }
+        let heard = Heard()
+        var options = IRCClient.Options(server: IRCServerAddress(server.irc)!, nick: "timer", rooms: ["lobby"])
+        options.echo = true
+        let client = IRCClient(options: options) { heard.add($0) }
+        client.start()
+        defer { client.stop() }
+        try eventually("in #lobby") { heard.joined }
+
+        let quiet = try roundTrips(client, heard, count: 40, tag: "quiet")
+        let scraper = try Background(python([Paths.interop + "/metrics_scraper.py", server.web + "/metrics", "50", "8"]),
+                                     name: "scraper")
+        Thread.sleep(forTimeInterval: 0.5)
+        let scraped = try roundTrips(client, heard, count: 40, tag: "scraped")
+        XCTAssertTrue(scraper.finish(within: 30))
+        let report = try XCTUnwrap(jsonObjects(scraper.stdout).first, scraper.stderr)
+        let rate = report["rate"] as? Double ?? 0
+        XCTAssertGreaterThan(rate, 40, "the scraper kept up its 50 a second: \(report)")
+        XCTAssertEqual(report["failed"] as? Int, 0, "\(report)")
+        let (quietMedian, scrapedMedian) = (percentile(quiet, 0.5), percentile(scraped, 0.5))
+        let (quietHigh, scrapedHigh) = (percentile(quiet, 0.9), percentile(scraped, 0.9))
+        XCTAssertLessThan(scrapedMedian, quietMedian + 50, "median round trip \(scrapedMedian) ms while scraped, \(quietMedian) ms before")
+        XCTAssertLessThan(scrapedHigh, quietHigh + 50, "90th percentile \(scrapedHigh) ms while scraped, \(quietHigh) ms before")
+    }
+
+    /// Browsers arriving all at once (a room announced in chat) are answered on a worker of
+    /// their own that never waits: the rooms' pacer, which feeds starting viewers every 10
+    /// ms, keeps its time meanwhile.
+    func testSixtyFourWHEPOffersAtOnceLeaveThePacerOnTime() throws {
+        let server = try VideoServer(extra: ["--max-viewers", "200"])
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chatFile(), seconds: 120)
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let offer = try String(contentsOfFile: Paths.repo.appendingPathComponent("Tests/fixtures/web/chromium-offer.sdp").path, encoding: .utf8)
+        let before = metric(httpRequest("GET", server.web + "/metrics").body, "chatcast_pacer_late_ticks_total") ?? 0
+
+        let statuses = Statuses()
+        let answered = DispatchGroup()
+        let whep = server.web + "/lobby/whep"
+        for _ in 0..<64 {
+            answered.enter()
+            Thread.detachNewThread {
+                let status = httpRequest("POST", whep, body: offer, contentType: "application/sdp", timeout: 90).status
+                statuses.list.withLock { $0.append(status) }
+                answered.leave()
+            }
+        }
+        // Meanwhile viewers start, again and again: their catch-up is the pacer's work.
+        let viewers = try Background(python([Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby",
+                                             "4", "4", "10"]), name: "viewers")
+        defer { viewers.stop() }
+        XCTAssertEqual(answered.wait(timeout: .now() + 120), .success, "64 offers answered")
+        XCTAssertTrue(viewers.finish(within: 60))
+        let codes = statuses.list.withLock { $0 }
+        XCTAssertEqual(codes.filter { $0 == 201 }.count, 64, "every offer answered with a session: \(codes)")
+        let metrics = httpRequest("GET", server.web + "/metrics").body
+        let late = (metric(metrics, "chatcast_pacer_late_ticks_total") ?? 0) - before
+        let gap = metric(metrics, "chatcast_pacer_longest_gap_seconds") ?? 0
+        XCTAssertLessThanOrEqual(late, 2, "pacer ticks 50 ms or more late during the rush (longest gap \(gap) s)")
+        XCTAssertLessThan(gap, 0.25, "the pacer's longest gap")
+    }
+}
+
+private final class Statuses: Sendable {
+    let list = Mutex<[Int]>([])
+}
