@@ -15,6 +15,8 @@ import Synchronization
 public final class SQLiteMessageStore: MessageStore, Sendable {
     private let db: DatabasePool
     private let writer = DispatchQueue(label: "chatcast.history")
+    /// Marks the writer's queue, so that work already on it does not wait for it (deadlock).
+    private static let onWriter = DispatchSpecificKey<Bool>()
     private let pending = Mutex<[(StoredMessage?, @Sendable (Error?) -> Void)]>([])
     public let retention: HistoryRetention
     private let pruning = Mutex<DispatchSourceTimer?>(nil)
@@ -47,6 +49,7 @@ public final class SQLiteMessageStore: MessageStore, Sendable {
             try db.create(index: "message_by_time", on: "message", columns: ["channelKey", "time"])
         }
         try migrator.migrate(db)
+        writer.setSpecific(key: Self.onWriter, value: true)
         if retention != .forever {
             pruning.withLock { timer in
                 let made = DispatchSource.makeTimerSource(queue: writer)
@@ -73,15 +76,18 @@ public final class SQLiteMessageStore: MessageStore, Sendable {
         if first { writer.asyncAfter(deadline: .now() + .milliseconds(2)) { self.commitPending() } }
     }
 
-    /// Waits until everything appended so far is committed.
+    /// Waits until everything appended so far is committed. (The last reference may go on
+    /// the writer's queue itself, a pruning tick holding it: then it commits there.)
     public func flush() {
+        if DispatchQueue.getSpecific(key: Self.onWriter) == true { return commitPending() }
         writer.sync { self.commitPending() }
     }
 
     /// Applies the retention now, behind the writes queued so far; returns the messages deleted.
     @discardableResult
     public func prune(now: Date = Date()) -> Int {
-        writer.sync { pruneNow(now: now) }
+        if DispatchQueue.getSpecific(key: Self.onWriter) == true { return pruneNow(now: now) }
+        return writer.sync { pruneNow(now: now) }
     }
 
     /// On the writer's queue.

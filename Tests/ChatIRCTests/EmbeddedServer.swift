@@ -22,17 +22,20 @@ final class EmbeddedServer {
 
     /// `store` answers on its own threads (SQLite) are waited for, so that its callbacks
     /// run on the test's thread like the loop's; `waitForStore: false` leaves that to the test.
+    /// `wallClock` stamps messages (by default a fixed day, second by second: history is kept
+    /// forever unless `configure` says otherwise, so that the fixed day never ages out).
     init(transport: Transport = .tcp, _ configure: (inout IRCServerConfig) -> Void = { _ in }, store: MessageStore = InMemoryMessageStore(),
-         waitForStore: Bool = true) {
+         waitForStore: Bool = true, wallClock: (() -> String)? = nil) {
         self.transport = transport
         var config = IRCServerConfig()
         config.serverName = "test.server"
+        config.historyRetention = .forever
         configure(&config)
         let store = waitForStore ? WaitingStore(store) : store
         self.store = store
         var counter = 0
         let box = ClockBox()
-        core = ChatServerCore(config: config, store: store, eventLoop: loop, now: { box.now }, wallClock: {
+        core = ChatServerCore(config: config, store: store, eventLoop: loop, now: { box.now }, wallClock: wallClock ?? {
             counter += 1
             return "2026-11-25T12:00:\(String(format: "%02d", counter % 60)).000Z"
         })

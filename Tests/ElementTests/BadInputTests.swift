@@ -28,6 +28,27 @@ final class BadInputTests: XCTestCase {
         XCTAssertFalse(output.contains("core dumped") || output.contains("terminate called"), output, file: file, line: line)
     }
 
+    /// Ultralytics metadata (config.txt inside the model) is input like the rest of the file:
+    /// ids, sizes and counts beyond reason end the pipeline with the file and the cause.
+    func testHostileModelMetadataIsAClearErrorNamingTheFile() throws {
+        let causes = [
+            "huge-class-id": "class id 9223372036854775807 is outside 0…9999",
+            "negative-class-id": "class id -1 is outside 0…9999",
+            "huge-input": "imgsz 100000×100000 is larger than 4096×4096",
+            "zero-input": "imgsz must be a positive number or [height, width]",
+            "three-sides": "imgsz must be a positive number or [height, width]",
+            "too-many-names": "10001 names; a model has at most 10000 classes",
+            "deep-nesting": "config.txt is not JSON",
+            "not-json": "config.txt is not JSON",
+            "huge-stride": "stride must be a whole number from 1 to 4096",
+            "too-long": "model metadata is at most 1048576",
+        ]
+        for (name, cause) in causes.sorted(by: { $0.key < $1.key }) {
+            let path = try fixture("metadata-\(name).torchscript")
+            try assertFails(["model=\(path)"], expect: [path, cause])
+        }
+    }
+
     func testMissingModelFile() throws {
         try assertFails(["model=/nonexistent/yolo.torchscript"],
                         expect: ["/nonexistent/yolo.torchscript", "No such file or directory", "Set model="])
