@@ -34,6 +34,9 @@ let package = Package(
         .systemLibrary(name: "CGstCheck", pkgConfig: "gstreamer-check-1.0",
                        providers: [.apt(["libgstreamer1.0-dev"])]),
         .target(name: "CGstGlue", dependencies: ["CGStreamer"]),
+        // Swift's Mutex as ThreadSanitizer sees it (its futex is invisible to the sanitizer).
+        .target(name: "CSanitizerHooks"),
+        .target(name: "Locking", dependencies: ["CSanitizerHooks"]),
         // gst-rtsp-server subclasses (kept out of CGstGlue so the plugins do not link it).
         .target(name: "CGstRTSPGlue", dependencies: ["CGstRTSPServer"],
                 linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0"), .linkedLibrary("gstsdp-1.0"), .linkedLibrary("gstrtp-1.0")]),
@@ -50,27 +53,27 @@ let package = Package(
         .target(name: "ChatCastJSON"),
         .target(name: "ChatCastSEI", dependencies: ["ChatCastJSON", "YoloCore"]),
         .target(name: "YoloCore", dependencies: ["ChatCastJSON"]),
-        .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue", "CPangoCairo"]),
-        .target(name: "GstSwiftYolo", dependencies: ["GstSwift", "YoloCore", "CTorch", "ChatCastJSON", "CPangoCairo"]),
+        .target(name: "GstSwift", dependencies: ["CGStreamer", "CGstGlue", "CPangoCairo", "Locking"]),
+        .target(name: "GstSwiftYolo", dependencies: ["GstSwift", "YoloCore", "CTorch", "ChatCastJSON", "CPangoCairo", "Locking"]),
         .target(name: "GstSwiftYoloEntry", dependencies: ["CGStreamer"]),
         .target(name: "GstChatSink", dependencies: ["GstSwift", "CGStreamer", "CGstGlue", "ChatCastSEI", "ChatIRC", "YoloCore",
-                                                   "CPangoCairo"]),
+                                                   "CPangoCairo", "Locking"]),
         .target(name: "GstChatSinkEntry", dependencies: ["CGStreamer"]),
         // IRC: the codec and the client the elements and `chatcast chat` use (no Foundation).
         .target(name: "ChatIRC", dependencies: [
-            "ChatCastSEI",
+            "ChatCastSEI", "Locking",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // The chat half of `chatcast serve`: rooms, limits, history in SQLite.
         .target(name: "ChatIRCServer", dependencies: [
-            "ChatIRC", "ChatCastSEI",
+            "ChatIRC", "ChatCastSEI", "Locking",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The web half of `chatcast serve`: pages, WHEP, metrics, IRC over WebSocket.
         .target(name: "ChatCastHTTP", dependencies: [
-            "ChatIRC",
+            "ChatIRC", "Locking",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -78,11 +81,12 @@ let package = Package(
         // Pipeline presets (pipelines/*.yaml): loading, checking, rendering gst-launch lines.
         .target(name: "ChatCastPresets", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The RTSP half of `chatcast serve` (gst-rtsp-server on its own main-loop thread).
-        .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer", "CGstRTSPGlue", "CGstWebRTCGlue", "ChatCastSEI"],
+        .target(name: "ChatCastRTSP", dependencies: ["CGStreamer", "CGstRTSPServer", "CGstRTSPGlue", "CGstWebRTCGlue", "ChatCastSEI",
+                                                    "Locking"],
                 linkerSettings: [.linkedLibrary("gstrtsp-1.0"), .linkedLibrary("gstapp-1.0"), .linkedLibrary("gio-2.0")]),
         .executableTarget(name: "Launcher", dependencies: [
             "CGStreamer", "CGstGlue", "CGstPbutils", "ChatCastJSON", "ChatCastSEI", "ChatIRC", "ChatIRCServer", "ChatCastRTSP",
-            "ChatCastHTTP", "ChatCastPresets", .product(name: "Prometheus", package: "swift-prometheus"),
+            "ChatCastHTTP", "ChatCastPresets", "Locking", .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -92,7 +96,7 @@ let package = Package(
         .testTarget(name: "ChatCastSEITests", dependencies: ["ChatCastSEI", "ChatCastJSON", "YoloCore"]),
         .testTarget(name: "YoloCoreTests", dependencies: ["YoloCore"]),
         .testTarget(name: "ChatIRCTests", dependencies: [
-            "ChatIRC", "ChatIRCServer", "ChatCastSEI", "ChatCastHTTP",
+            "ChatIRC", "ChatIRCServer", "ChatCastSEI", "ChatCastHTTP", "Locking",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -110,7 +114,7 @@ let package = Package(
         .testTarget(name: "ElementTests",
                     dependencies: ["GstSwiftYolo", "GstChatSink", "GstSwift", "CGstCheck", "CGStreamer", "CGstGlue",
                                    "YoloCore", "ChatCastJSON", "ChatCastSEI", "ChatCastRTSP", "ChatIRC", "ChatIRCServer",
-                                   "ChatCastPresets", "ProcessSupport"]),
+                                   "ChatCastPresets", "ProcessSupport", "Locking"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

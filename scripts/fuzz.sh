@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/.build/fuzz
-TARGETS=(envelope json irc matroska metadata presets http rtsp-request announce whep-offer)
+TARGETS=(envelope json irc irc-client matroska metadata presets http rtsp-request announce whep-offer)
 SWIFTC=${SWIFTC:-swiftc}
 CLANG=${CLANG:-$(dirname "$(command -v "$SWIFTC")")/clang}
 FLAGS=(-O -g -swift-version 5 -parse-as-library -sanitize=fuzzer,address -use-ld=lld -module-cache-path "$OUT/ModuleCache" -I "$OUT")
@@ -114,8 +114,17 @@ build() {
     -c Sources/ChatIRC/IRCLineDecoder.swift Sources/ChatIRC/IRCMessage.swift "${imports[@]}" -o "$OUT/ChatIRC.o"
   package_flags "$release" "${NIO[@]}" "${NIO_WEB[@]}" >"$OUT/web.args"
   mapfile -t web <"$OUT/web.args"
+  # Its Mutex is Locking's (the sanitizer hooks are no-ops without ThreadSanitizer).
+  glue CSanitizerHooks
+  "$SWIFTC" "${FLAGS[@]}" -wmo -module-name Locking -emit-module -emit-module-path "$OUT/Locking.swiftmodule" \
+    -Xcc -fmodule-map-file="$OUT/CSanitizerHooks.modulemap" -c Sources/Locking/*.swift -o "$OUT/Locking.o"
   "$SWIFTC" "${FLAGS[@]}" -module-name FuzzHTTP Fuzz/HTTP/*.swift Fuzz/Shared/*.swift Sources/ChatCastHTTP/*.swift \
+    -Xcc -fmodule-map-file="$OUT/CSanitizerHooks.modulemap" "$OUT/Locking.o" "$OUT"/CSanitizerHooks/*.o \
     "$OUT/ChatIRC.o" "${web[@]}" -o "$OUT/fuzz-http"
+  # The elements' IRC client, all of it (TLS included: NIOSSL), driven on an EmbeddedChannel.
+  "$SWIFTC" "${FLAGS[@]}" -module-name FuzzIRCClient Fuzz/IRCClient/*.swift Fuzz/Shared/*.swift Sources/ChatIRC/*.swift \
+    -Xcc -fmodule-map-file="$OUT/CSanitizerHooks.modulemap" "$OUT/Locking.o" "$OUT"/CSanitizerHooks/*.o \
+    "$OUT/ChatCastJSON.o" "$OUT/YoloCore.o" "$OUT/ChatCastSEI.o" "${web[@]}" -o "$OUT/fuzz-irc-client"
   # The presets' files need only Yams.
   package_flags "$release" Yams CYaml >"$OUT/yams.args"
   mapfile -t yams <"$OUT/yams.args"
@@ -144,7 +153,7 @@ build() {
 # values, SDP bodies (Chromium's offer is 6 KiB).
 max_len() {
   case $1 in
-    envelope) echo 8192 ;; json) echo 4096 ;; irc) echo 12000 ;; matroska) echo 16384 ;;
+    envelope) echo 8192 ;; json) echo 4096 ;; irc) echo 12000 ;; irc-client) echo 12000 ;; matroska) echo 16384 ;;
     metadata) echo 16384 ;; presets) echo 8192 ;; http) echo 70000 ;; rtsp-request) echo 256 ;;
     announce) echo 8192 ;; whep-offer) echo 16384 ;;
   esac

@@ -44,7 +44,10 @@ build() {
   local start=$SECONDS
   c_target CGstRTSPGlue
   c_target CGstWebRTCGlue
+  c_target CSanitizerHooks
+  swift_module Locking -Xcc "-fmodule-map-file=$OUT/CSanitizerHooks/module.modulemap"
   local maps=(-Xcc "-fmodule-map-file=$ROOT/Sources/CGStreamer/module.modulemap"
+              -Xcc "-fmodule-map-file=$OUT/CSanitizerHooks/module.modulemap"
               -Xcc "-fmodule-map-file=$ROOT/Sources/CGstRTSPServer/module.modulemap"
               -Xcc "-fmodule-map-file=$OUT/CGstRTSPGlue/module.modulemap"
               -Xcc "-fmodule-map-file=$OUT/CGstWebRTCGlue/module.modulemap")
@@ -57,8 +60,8 @@ build() {
   local libs=()
   for flag in $(pkg-config --libs "${PACKAGES[@]}"); do libs+=("$flag"); done
   "$SWIFTC" "${SWIFT_FLAGS[@]/-parse-as-library}" -module-name RoomPrune "${maps[@]}" "${cflags[@]}" Stress/RoomPrune/main.swift \
-    "$OUT/ChatCastJSON.o" "$OUT/YoloCore.o" "$OUT/ChatCastSEI.o" "$OUT/ChatCastRTSP.o" "$OUT"/CGstRTSPGlue/*.o \
-    "$OUT"/CGstWebRTCGlue/*.o "${libs[@]}" -o "$OUT/room-prune"
+    "$OUT/ChatCastJSON.o" "$OUT/YoloCore.o" "$OUT/ChatCastSEI.o" "$OUT/Locking.o" "$OUT/ChatCastRTSP.o" "$OUT"/CGstRTSPGlue/*.o \
+    "$OUT"/CGstWebRTCGlue/*.o "$OUT"/CSanitizerHooks/*.o "${libs[@]}" -o "$OUT/room-prune"
   echo "stress: built room-prune in $((SECONDS - start)) s"
 }
 

@@ -63,8 +63,63 @@ static gchar *room_client_make_path(GstRTSPClient *client, const GstRTSPUrl *uri
   return path ? route_path((CGstRoomClient *)client, path, gst_rtsp_context_get_current()) : NULL;
 }
 
+static GstPadProbeReturn drop_data(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+  (void)pad; (void)info; (void)data;
+  return GST_PAD_PROBE_DROP;
+}
+
+static GstElement *media_rtpbin(GstRTSPMedia *media) {
+  GstElement *bin = gst_rtsp_media_get_element(media);
+  GstObject *pipeline = bin ? gst_object_get_parent(GST_OBJECT(bin)) : NULL;
+  if (bin) gst_object_unref(bin);
+  if (!pipeline) return NULL;
+  GstElement *found = NULL;
+  GstIterator *it = gst_bin_iterate_elements(GST_BIN(pipeline));
+  GValue item = G_VALUE_INIT;
+  while (!found && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    GstElement *element = g_value_get_object(&item);
+    if (g_strcmp0(G_OBJECT_TYPE_NAME(element), "GstRtpBin") == 0) found = gst_object_ref(element);
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  gst_object_unref(pipeline);
+  return found;
+}
+
+#define DROP_PROBE_KEY "cgst-not-set-up-probe"
+
+/// A viewer may SETUP only some streams: those it left out have no sink, and what 1.22 let
+/// through to them while preparing fails the media with not-linked when PLAY unblocks it (the
+/// next PAUSE or PLAY is then refused). Their output is dropped where the sinks would be.
+static void drop_streams_not_set_up(GstRTSPContext *ctx) {
+  if (!ctx->media || !ctx->sessmedia) return;
+  GstElement *rtpbin = media_rtpbin(ctx->media);
+  if (!rtpbin) return;
+  guint n = gst_rtsp_media_n_streams(ctx->media);
+  for (guint i = 0; i < n; i++) {
+    GstRTSPStream *stream = gst_rtsp_media_get_stream(ctx->media, i);
+    gchar *name = g_strdup_printf("send_rtp_src_%u", gst_rtsp_stream_get_index(stream));
+    GstPad *pad = gst_element_get_static_pad(rtpbin, name);
+    g_free(name);
+    if (!pad) continue;
+    gulong probe = GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(pad), DROP_PROBE_KEY));
+    gboolean set_up = gst_rtsp_session_media_get_transport(ctx->sessmedia, i) != NULL;
+    if (!set_up && probe == 0) {
+      probe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_data, NULL, NULL);
+      g_object_set_data(G_OBJECT(pad), DROP_PROBE_KEY, GSIZE_TO_POINTER(probe));
+    } else if (set_up && probe != 0) {
+      gst_pad_remove_probe(pad, probe);
+      g_object_set_data(G_OBJECT(pad), DROP_PROBE_KEY, NULL);
+    }
+    gst_object_unref(pad);
+  }
+  gst_object_unref(rtpbin);
+}
+
 static GstRTSPStatusCode room_client_pre_play(GstRTSPClient *client, GstRTSPContext *ctx) {
   CGstRoomClient *self = (CGstRoomClient *)client;
+  drop_streams_not_set_up(ctx);
   gchar *path = cgst_rtsp_request_path(ctx);
   GstRTSPStatusCode code = self->play(ctx, path ? path : "", self->user_data);
   g_free(path);

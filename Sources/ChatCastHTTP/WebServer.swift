@@ -4,7 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
-import Synchronization
+import Locking
 
 /// The HTTP side of `chatcast serve`: pages, WHEP, metrics, and IRC over WebSocket at
 /// `/irc`, on SwiftNIO's HTTP/1.1 and WebSocket support. It runs on the chat server's event

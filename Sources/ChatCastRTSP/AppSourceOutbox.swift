@@ -1,6 +1,6 @@
 import CGStreamer
 import CGstRTSPServer
-import Synchronization
+import Locking
 
 /// What a bridge hands one of its consumers' appsrcs.
 enum Outgoing: Sendable {

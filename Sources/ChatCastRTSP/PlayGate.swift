@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// One viewer's PLAY media: clock times become its running times by a plain shift (PTS and
 /// DTS alike, so B-frame order and the distance between audio and video stay as the

@@ -1,7 +1,7 @@
 import CGStreamer
 import CGstRTSPServer
 import Dispatch
-import Synchronization
+import Locking
 
 /// One viewer's media as its bridge feeds it (an RTSP PLAY media, or a browser's WebRTC
 /// pipeline): its appsrcs (by track; nil where the launch lacks one), its timing

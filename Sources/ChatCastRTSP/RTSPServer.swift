@@ -2,7 +2,7 @@ import CGStreamer
 import CGstRTSPGlue
 import CGstRTSPServer
 import Foundation
-import Synchronization
+import Locking
 
 /// gst-rtsp-server on its own GLib main-loop thread (the original program's "Stream Video
 /// to Server" did the same beside its chat), with the defaults Debian's 1.22.0 leaves
@@ -133,11 +133,11 @@ public final class RTSPServer: Sendable {
     private let registry = Mutex(Registry())
     private let running = Mutex(Running())
     private let snapshot = Mutex(Snapshot())
-    private let boundPort = Atomic<Int>(0)
+    private let boundPort = Mutex(0)
     private static let statisticsQueue = DispatchQueue(label: "chatcast.rtsp-statistics")
 
     /// The port bound by `start` (the one asked for until then).
-    public var port: Int { boundPort.load(ordering: .acquiring) }
+    public var port: Int { boundPort.withLock { $0 } }
 
     public init(settings: Settings = Settings()) throws {
         self.settings = settings
@@ -145,7 +145,7 @@ public final class RTSPServer: Sendable {
         let context = g_main_context_new()!
         native = Native(server: cgst_rtsp_room_server_new(RTSPServer.announceHook, RTSPServer.playHook)!, context: context,
                         loop: g_main_loop_new(context, 0))
-        boundPort.store(settings.port, ordering: .releasing)
+        boundPort.withLock { $0 = settings.port }
         let server = native.server
         gst_rtsp_server_set_address(server, settings.address)
         gst_rtsp_server_set_service(server, String(settings.port))
@@ -250,7 +250,8 @@ public final class RTSPServer: Sendable {
         guard running.withLock({ $0.sources.isEmpty }) else { return }
         let id = gst_rtsp_server_attach(native.server, native.context)
         guard id != 0 else { throw Failure.cannotListen(settings.address, settings.port) }
-        boundPort.store(Int(gst_rtsp_server_get_bound_port(native.server)), ordering: .releasing)
+        let bound = Int(gst_rtsp_server_get_bound_port(native.server))
+        boundPort.withLock { $0 = bound }
         let cleanup = attachCleanupTimer()
         let native = self.native, stopped = self.stopped
         let thread = Thread {

@@ -3,7 +3,7 @@ import CGstRTSPGlue
 import CGstRTSPServer
 import ChatCastSEI
 import Foundation
-import Synchronization
+import Locking
 
 /// One room's published stream carried, in process, from its RECORD media to its viewers'
 /// PLAY media (gst-rtsp-server does not do this by itself): each track's buffers leave the

@@ -1,7 +1,7 @@
 import CGStreamer
 import CGstRTSPGlue
 import Foundation
-import Synchronization
+import Locking
 
 /// Writes a live room to Matroska files as it goes (every track, the chat and detections
 /// inside the video as SEI): a cluster at least every second and no index to wait for, so a

@@ -3,7 +3,7 @@ import CGstRTSPGlue
 import CGstWebRTCGlue
 import ChatCastSEI
 import Foundation
-import Synchronization
+import Locking
 
 /// For browsers that cannot read the encoded frames: each access unit's ChatCast envelope
 /// goes on the data channel the browser opened, as `{"rtpTimestamp":T,"envelope":{…}}`, T

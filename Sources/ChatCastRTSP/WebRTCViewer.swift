@@ -2,7 +2,7 @@ import CGStreamer
 import CGstRTSPGlue
 import CGstWebRTCGlue
 import Foundation
-import Synchronization
+import Locking
 
 /// One browser watching a room over WebRTC (a WHEP session): its own pipeline of appsrcs,
 /// payloaders and a webrtcbin, fed by the room's bridge from the moment the peer connection

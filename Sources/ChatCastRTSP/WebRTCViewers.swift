@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 
 /// The WHEP sessions of a video server (RFC 9725): a browser's offer for a live room gets
 /// an answer and a session id, the session ends on DELETE or when its connection or its

@@ -2,7 +2,7 @@ import ChatCastSEI
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Synchronization
+import Locking
 #if canImport(Dispatch)
 import Dispatch
 #endif
@@ -258,7 +258,6 @@ public final class IRCClient: Sendable {
         } catch {
             return failed("TLS setup failed: \(error)")
         }
-        let idle = TimeAmount.nanoseconds(Int64(options.pingIntervalSeconds * 1e9))
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: .init(low: options.sendBufferBytes / 2, high: options.sendBufferBytes))
@@ -271,9 +270,7 @@ public final class IRCClient: Sendable {
                         try channel.pipeline.syncOperations.addHandler(
                             NIOSSLClientHandler(context: sslContext, serverHostname: isName ? host : nil))
                     }
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(IRCLineDecoder(maxLineBytes: 8191 + 512)))
-                    try channel.pipeline.syncOperations.addHandler(ClientHandler(client: self))
+                    try self.addHandlers(to: channel.pipeline.syncOperations)
                 }
             }
             .connect(host: options.server.host, port: options.server.port)
@@ -283,6 +280,14 @@ public final class IRCClient: Sendable {
                 case let .failure(error): self.failed("cannot connect to \(options.server): \(error)")
                 }
             }
+    }
+
+    /// The client's handlers on a connection's pipeline (after TLS, when there is TLS). The
+    /// fuzzer (Fuzz/IRCClient) puts them on an EmbeddedChannel to play a whole server session.
+    func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.addHandler(IdleStateHandler(readTimeout: .nanoseconds(Int64(options.pingIntervalSeconds * 1e9))))
+        try pipeline.addHandler(ByteToMessageHandler(IRCLineDecoder(maxLineBytes: 8191 + 512)))
+        try pipeline.addHandler(ClientHandler(client: self))
     }
 
     private func failed(_ reason: String) {
@@ -331,6 +336,8 @@ public final class IRCClient: Sendable {
     }
 
     fileprivate func active(_ channel: Channel) {
+        // A connection that was still being made when stop() came is not kept.
+        guard !isStopped else { return channel.close(promise: nil) }
         session.withValue { s in
             s.channel = channel
             s.nickAttempts = 0

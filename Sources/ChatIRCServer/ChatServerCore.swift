@@ -4,7 +4,7 @@ import Glibc
 import ChatCastSEI
 import ChatIRC
 import NIOCore
-import Synchronization
+import Locking
 
 /// The chat server's logic: registration, rooms, messages, history, limits. It is confined
 /// to one event loop (every connection of the server lives on it), so it needs no locks;

@@ -2,7 +2,7 @@ import ChatIRC
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Synchronization
+import Locking
 
 /// The embedded IRC server: one event loop carries every connection and the core (like
 /// ngircd's single loop, it needs no locks), plain TCP or TLS when a certificate is given.

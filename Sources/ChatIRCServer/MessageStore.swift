@@ -1,5 +1,5 @@
 import ChatIRC
-import Synchronization
+import Locking
 
 /// A chat message as the history keeps it.
 public struct StoredMessage: Equatable, Sendable {

@@ -1,7 +1,7 @@
 import ChatIRC
 import Foundation
 import GRDB
-import Synchronization
+import Locking
 
 /// Room history in SQLite (GRDB) at `DIR/chat.sqlite`. WAL journal: a commit has reached
 /// the operating system before `append` calls back, so killing the server (even `kill -9`)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Locking
 
 /// Counts what a bounded queue drops and says so on the bus: a warning message at the
 /// first drop and then at most one per `interval` seconds with the running total, so a

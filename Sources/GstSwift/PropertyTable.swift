@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// A property declared once with the settings field it reads and writes, so its spec, its
 /// getter and its setter cannot disagree and no declared name can be forgotten.
@@ -49,7 +49,7 @@ public struct BoundProperty<Settings: Sendable>: Sendable {
     }
 
     /// An enumeration whose cases' raw values are the GEnum's values.
-    public static func enumeration<E: RawRepresentable>(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, E> & Sendable) -> Self
+    public static func enumeration<E: RawRepresentable & Sendable>(_ spec: PropertySpec, _ field: WritableKeyPath<Settings, E> & Sendable) -> Self
     where E.RawValue == Int32 {
         Self(spec, get: { .enumeration($0[keyPath: field].rawValue) }) { s, v in
             guard case let .enumeration(e) = v, let value = E(rawValue: e) else { return false }

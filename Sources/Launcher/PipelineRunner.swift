@@ -1,7 +1,7 @@
 import CGStreamer
 import CGstGlue
 import Foundation
-import Synchronization
+import Locking
 
 /// Runs a gst-launch description to EOS or error, handing element messages that carry a
 /// `json` field to a callback as they arrive.
@@ -60,7 +60,7 @@ final class PipelineRunner: Sendable {
 
     deinit {
         if let token = stopToken.withLock({ $0 }) { StopSignal.remove(token) }
-        gst_element_set_state(pipeline, GST_STATE_NULL)
+        handle.tearDown()
     }
 
     /// Ends the stream (EOS, so files are finalised) after `seconds`, and on SIGINT/SIGTERM.
@@ -131,9 +131,13 @@ final class PipelineRunner: Sendable {
 }
 
 /// The pipeline and the one reference this process holds to it; other threads may send it
-/// events and post on its bus (GstElement locks itself).
+/// events and post on its bus (GstElement locks itself). The EOS of a stop and the teardown
+/// to NULL take turns on one queue: a SIGTERM that came as the pipeline was being torn down
+/// (a live source's EOS and its stop each waiting on the other's lock) hung the process.
 final class PipelineHandle: @unchecked Sendable {  // a GstElement reference; its API is thread-safe
     let element: UnsafeMutablePointer<GstElement>
+    private let control = DispatchQueue(label: "chatcast.pipeline-control")
+    private let tornDown = Mutex(false)
 
     init(taking element: UnsafeMutablePointer<GstElement>) { self.element = element }
 
@@ -142,12 +146,30 @@ final class PipelineHandle: @unchecked Sendable {  // a GstElement reference; it
     /// Ends the stream with EOS so files are finalised; if EOS has not come out after 3 s
     /// (1.22's rtspclientsink sometimes never finishes its EOS), the run ends anyway.
     func finish() {
-        _ = gst_element_send_event(element, gst_event_new_eos())
+        control.async { [self] in
+            guard !tornDown.withLock({ $0 }) else { return }
+            _ = gst_element_send_event(element, gst_event_new_eos())
+        }
         DispatchQueue.global().asyncAfter(deadline: .now() + 3) { [weak self] in
             guard let self else { return }
             let structure = gst_structure_new_empty("chatcast-stop")
             let object = UnsafeMutableRawPointer(element).assumingMemoryBound(to: GstObject.self)
             _ = gst_element_post_message(element, gst_message_new_application(object, structure))
+        }
+    }
+
+    /// Sets the pipeline to NULL once no EOS is being sent; later stops do nothing. An EOS
+    /// that never gets through (a sink stuck on a server that went away) is waited for at
+    /// most `seconds`: the process is ending, and a stuck pipeline must not keep it.
+    func tearDown(within seconds: Double = 10) {
+        let done = DispatchSemaphore(value: 0)
+        control.async { [self] in
+            tornDown.withLock { $0 = true }
+            _ = gst_element_set_state(element, GST_STATE_NULL)
+            done.signal()
+        }
+        if done.wait(timeout: .now() + seconds) == .timedOut {
+            Terminal.error("the pipeline did not stop within \(Int(seconds)) s; leaving it")
         }
     }
 }

@@ -1,6 +1,6 @@
 import ChatIRC
 import Foundation
-import Synchronization
+import Locking
 
 /// The "Play Video" answer: a room's topic holds its stream's RTSP URL while it is live
 /// (then, when browsers are served, its page: `rtsp://HOST:8554/ROOM http://HOST:8080/ROOM`).

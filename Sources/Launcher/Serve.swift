@@ -4,7 +4,7 @@ import ChatCastPresets
 import ChatCastRTSP
 import ChatIRCServer
 import Foundation
-import Synchronization
+import Locking
 
 /// `chatcast serve`: the RTSP server (gst-rtsp-server on its own GLib main-loop thread) and
 /// the chat server (IRC on SwiftNIO, history in SQLite) in one process until SIGINT or

@@ -1,7 +1,7 @@
 import ChatCastRTSP
 import Foundation
 import Prometheus
-import Synchronization
+import Locking
 
 /// `/metrics` of `chatcast serve` in Prometheus' text format, read afresh at each scrape
 /// from the video and chat servers: what they count themselves becomes counters (advanced by

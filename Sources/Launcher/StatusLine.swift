@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 
 /// The long-running commands' status line (fps, bitrate, viewers, chat messages): redrawn in
 /// place on a terminal, one plain line per period otherwise (logs, pipes, tests).
@@ -34,7 +34,8 @@ final class RateMeter: Sendable {
             defer { l = (now, total) }
             return l
         }
-        guard let previous, now > previous.time else { return 0 }
+        // A total that went down (a room forgotten with its counts) starts the rate again.
+        guard let previous, now > previous.time, total >= previous.count else { return 0 }
         return Double(total - previous.count) / (now - previous.time)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 
 /// SIGINT and SIGTERM as a one-shot latch: once armed, the first of them is remembered and
 /// every `wait`, before or after it, returns its name; handlers added with `onStop` run once

@@ -1,7 +1,7 @@
 import ChatCastSEI
 import ChatIRC
 import Foundation
-import Synchronization
+import Locking
 import XCTest
 
 /// The IRC client against servers that misbehave (Tests/interop/hostile_irc_server.py): odd

@@ -34,11 +34,11 @@ final class HistoryRetentionTests: XCTestCase {
         }
         for n in 0..<2 { store.append(message("b\(n)", "#B", daysAgo: 20 - Double(n), now: now)) { _ in } }
         store.append(message("c0", "#c", daysAgo: 0.5, now: now)) { _ in }
-        let deleted = store.prune(now: now)
+        // (The store's own pruning at start may have taken some already.)
+        store.prune(now: now)
         XCTAssertEqual(stored(store, "#a"), ["a5", "a6", "a7"], "the newest 3 of #a")
         XCTAssertEqual(stored(store, "#b"), [], "all of #b is older than 7 days")
         XCTAssertEqual(stored(store, "#c"), ["c0"])
-        XCTAssertEqual(deleted, 5 + 2)
         XCTAssertEqual(store.prune(now: now), 0, "nothing more to prune")
     }
 

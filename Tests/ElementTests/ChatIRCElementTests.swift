@@ -2,14 +2,15 @@ import ChatCastSEI
 import ChatIRC
 import ChatIRCServer
 import Foundation
+import Locking
 import XCTest
 
-/// Records what an IRC client hears, from its event loop, for the test thread.
-final class Heard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var events: [IRCClientEvent] = []
-    func add(_ e: IRCClientEvent) { lock.lock(); events.append(e); lock.unlock() }
-    var all: [IRCClientEvent] { lock.lock(); defer { lock.unlock() }; return events }
+/// Records what an IRC client hears, from its event loop, for the test thread (readers get
+/// a copy of their own, as ChatIRCTests' Collector explains).
+final class Heard: Sendable {
+    private let events = Mutex<[IRCClientEvent]>([])
+    func add(_ e: IRCClientEvent) { events.withLock { $0.append(e) } }
+    var all: [IRCClientEvent] { events.withLock { $0.map { $0 } } }
     var messages: [ChatMessage] { all.compactMap { if case let .message(m, _) = $0 { return m } else { return nil } } }
     var joined: Bool { all.contains { if case .joined = $0 { return true } else { return false } } }
 }

@@ -169,4 +169,43 @@ final class ElementContractTests: XCTestCase {
         XCTAssertGreaterThan(inferences, 0)
         XCTAssertLessThan(inferences, 23, "frames waited on a slow model: \(inferences) inferences for 45 frames")
     }
+
+    /// A LATENCY query (applications and the pipeline's clock selection ask it from other
+    /// threads) is answered from what start() loaded, not behind the frame in a forward: with
+    /// a model that takes 0.2–1 s a forward, each answer still comes at once, and says it.
+    func testALatencyQueryDoesNotWaitForTheForwardInFlight() throws {
+        _ = GStreamerOnce.ready
+        var error: UnsafeMutablePointer<GError>? = nil
+        let pipeline = gst_parse_launch("videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 "
+                                        + "! swiftyolo name=y model=\(Paths.fixtures)/slow-ball.torchscript ! fakesink sync=false", &error)!
+        XCTAssertNil(error)
+        defer {
+            gst_element_set_state(pipeline, GST_STATE_NULL)
+            gst_object_unref(pipeline)
+        }
+        gst_element_set_state(pipeline, GST_STATE_PLAYING)
+        let bin = UnsafeMutableRawPointer(pipeline).assumingMemoryBound(to: GstBin.self)
+        let yolo = gst_bin_get_by_name(bin, "y")!
+        defer { gst_object_unref(yolo) }
+        let source = gst_element_get_static_pad(yolo, "src")!
+        defer { gst_object_unref(source) }
+        // Frames are going through (the streaming thread is in a forward most of the time).
+        let started = Date()
+        while !Harness.stats(of: yolo).contains("inferences=(guint64)2") && Date().timeIntervalSince(started) < 60 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        var slowest = 0.0, lowest: GstClockTime = 0
+        for _ in 0..<20 {
+            let query = gst_query_new_latency()!
+            let t0 = Date()
+            XCTAssertNotEqual(gst_pad_query(source, query), 0)
+            slowest = max(slowest, Date().timeIntervalSince(t0))
+            var live: gboolean = 0, high: GstClockTime = 0
+            gst_query_parse_latency(query, &live, &lowest, &high)
+            gst_mini_object_unref(UnsafeMutableRawPointer(query).assumingMemoryBound(to: GstMiniObject.self))
+            Thread.sleep(forTimeInterval: 0.03)
+        }
+        XCTAssertLessThan(slowest, 0.1, "a LATENCY query waited \(slowest) s")
+        XCTAssertGreaterThan(lowest, 100_000_000, "the answer counts the model's forward: \(lowest) ns")
+    }
 }

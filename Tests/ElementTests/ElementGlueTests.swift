@@ -2,7 +2,7 @@ import CGStreamer
 import CGstCheck
 import CGstGlue
 import GstSwift
-import Synchronization
+import Locking
 import XCTest
 
 /// A test-only transform: counts buffers, answers the `mark` action with the count, and

@@ -3,7 +3,10 @@ import ProcessSupport
 import XCTest
 
 extension Paths {
-    static var chatcast: String { repo.appendingPathComponent(".build/release/chatcast").path }
+    /// The built launcher; a sanitizer run (scripts/tsan.sh) names its own build.
+    static var chatcast: String {
+        (ProcessInfo.processInfo.environment["CHATCAST_BUILD_DIR"] ?? repo.appendingPathComponent(".build/release").path) + "/chatcast"
+    }
     static let interop = repo.appendingPathComponent("Tests/interop").path
     static let presets = repo.appendingPathComponent("pipelines").path
 }

@@ -141,6 +141,26 @@ final class PublishersAndPlayersTests: XCTestCase {
         try assertEveryPlayerPlays(server, room: room, streams: streams, file: file, line: line)
     }
 
+    /// A viewer that sets up only the video of a room with sound (players that want no sound
+    /// do) plays, pauses and resumes: the track it left out is not fed into its media (that
+    /// failed the media, and the resume got 503: found by the soak).
+    func testAViewerOfTheVideoAloneOfARoomWithSoundPausesAndResumes() throws {
+        let server = try VideoServer()
+        let publisher = try Background(ffmpegProcess(["-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-f", "lavfi",
+                                                      "-i", "sine=sample_rate=48000", "-c:v", "libx264", "-g", "30", "-pix_fmt",
+                                                      "yuv420p", "-c:a", "aac", "-t", "120", "-f", "rtsp", server.url("partial")]),
+                                       name: "ffmpeg-partial")
+        defer { publisher.stop() }
+        try server.waitLive("partial")
+        let run = try runToEnd(python([Paths.interop + "/rtsp_partial_setup.py", "127.0.0.1", String(server.rtspPort), "/partial", "3"]),
+                               timeout: 60)
+        let report = try XCTUnwrap(jsonObjects(run.stdout).first, run.stderr)
+        XCTAssertEqual(report["tracks"] as? Int, 2, "a room with sound")
+        XCTAssertEqual(report["setup"] as? Int, 200)
+        XCTAssertEqual(report["plays"] as? [Int], [200, 200, 200], "play, then two resumes: \(report)")
+        XCTAssertTrue((report["frames"] as? [Int] ?? []).allSatisfy { $0 > 10 }, "frames after each PLAY: \(report)")
+    }
+
     /// The issue's own publisher: live libx264 at its defaults (SPS/PPS only in the SDP,
     /// B-frames) with AAC sound.
     func testFFmpegLiveX264DefaultsWithAACIsPlayedByEveryPlayer() throws {

@@ -1,7 +1,7 @@
 import ChatIRC
 import Foundation
 import ProcessSupport
-import Synchronization
+import Locking
 import XCTest
 
 /// `chatcast serve` loaded the way a popular room loads it: what the metrics scraper and a

@@ -11,7 +11,9 @@ import XCTest
 enum Paths {
     static let repo: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let plugins = repo.appendingPathComponent("build/gst-plugins").path
+    /// The staged plugins; a sanitizer run (scripts/tsan.sh) stages its own and says where.
+    static let plugins = ProcessInfo.processInfo.environment["CHATCAST_PLUGINS"]
+        ?? repo.appendingPathComponent("build/gst-plugins").path
     static let defaultModel = repo.appendingPathComponent("models/ball-yolov8.torchscript").path
     static let fixtures = ProcessInfo.processInfo.environment["CHATCAST_FIXTURES"]
         ?? repo.appendingPathComponent("build/test-fixtures").path
@@ -89,7 +91,12 @@ final class Harness {
     }
 
     /// A property as GStreamer serialises it (structures print as text).
-    func get(_ name: String) -> String {
+    func get(_ name: String) -> String { Harness.get(element, name) }
+
+    /// swiftyolo's `stats` of an element anywhere.
+    static func stats(of element: UnsafeMutablePointer<GstElement>) -> String { get(element, "stats") }
+
+    static func get(_ element: UnsafeMutablePointer<GstElement>, _ name: String) -> String {
         let object = UnsafeMutableRawPointer(element).assumingMemoryBound(to: GObject.self)
         let pspec = g_object_class_find_property(
             UnsafeMutableRawPointer(element.pointee.object.object.g_type_instance.g_class).assumingMemoryBound(to: GObjectClass.self), name)!
@@ -220,6 +227,8 @@ func gstLaunchProcess(_ arguments: [String]) -> Process {
     var env = ProcessInfo.processInfo.environment
     env["GST_PLUGIN_PATH"] = Paths.plugins
     env["GST_REGISTRY"] = NSTemporaryDirectory() + "chatcast-launch-registry.bin"
+    // Plugins built with a sanitizer need its runtime in gst-launch, which has none of its own.
+    if let runtime = env["CHATCAST_CHILD_PRELOAD"] { env["LD_PRELOAD"] = runtime }
     process.environment = env
     return process
 }

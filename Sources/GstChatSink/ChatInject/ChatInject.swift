@@ -3,7 +3,7 @@ import CGstGlue
 import ChatCastSEI
 import ChatIRC
 import GstSwift
-import Synchronization
+import Locking
 import YoloCore
 
 /// `chatinject`: writes one ChatCast SEI (≤ 4 KiB) directly before the first slice of each

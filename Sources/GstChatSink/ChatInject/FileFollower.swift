@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Locking
 
 /// Follows a text file like `tail -f`: a thread reads, every 100 ms, whatever was appended,
 /// and hands over complete lines. It starts at the file's end (what is there already was
@@ -26,7 +26,7 @@ final class FileFollower: Sendable {
         var thread = pthread_t()
         pthread_create(&thread, nil, { raw in
             let (reader, stopping) = Unmanaged<ReaderHandoff>.fromOpaque(raw!).takeRetainedValue().parts
-            while !stopping.value.load(ordering: .relaxed) {
+            while !stopping.value.withLock({ $0 }) {
                 usleep(100_000)
                 reader.readAppended()
             }
@@ -37,13 +37,13 @@ final class FileFollower: Sendable {
 
     /// Ends the thread and waits for it (at most one read, 100 ms and a file's new lines).
     func stop() {
-        stopping.value.store(true, ordering: .relaxed)
+        stopping.value.withLock { $0 = true }
         pthread_join(thread, nil)
     }
 }
 
 private final class StopFlag: Sendable {
-    let value = Atomic<Bool>(false)
+    let value = Mutex(false)
 }
 
 /// The reader and its stop flag on their way into the thread.

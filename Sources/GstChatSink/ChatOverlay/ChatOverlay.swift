@@ -2,7 +2,7 @@ import CGStreamer
 import CPangoCairo
 import ChatCastSEI
 import GstSwift
-import Synchronization
+import Locking
 
 /// `chatoverlay`: draws the last chat lines (`nick: text`) bottom-left, white with a black
 /// outline so they read on any picture; lines age out after `duration` seconds of stream

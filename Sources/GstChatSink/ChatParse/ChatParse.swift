@@ -2,7 +2,7 @@ import CGStreamer
 import CGstGlue
 import ChatCastSEI
 import GstSwift
-import Synchronization
+import Locking
 import YoloCore
 
 /// `chatparse`: reads ChatCast envelopes from every SEI of each H.264 access unit (1.22's

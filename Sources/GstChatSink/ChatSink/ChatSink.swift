@@ -6,7 +6,7 @@ import CGstGlue
 import ChatCastSEI
 import ChatIRC
 import GstSwift
-import Synchronization
+import Locking
 import YoloCore
 
 /// `chatsink`: writes the JSON lines of DESIGN.md — one `chat` line per chat meta and one

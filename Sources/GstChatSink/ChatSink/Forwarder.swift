@@ -2,7 +2,7 @@ import ChatCastSEI
 import ChatIRC
 import Dispatch
 import GstSwift
-import Synchronization
+import Locking
 
 /// chatsink's link to an IRC room: remembers the msgids the room has (history and live),
 /// and forwards chat from the stream that is not among them as `<nick> text`, so chat

@@ -1,6 +1,6 @@
 import CGStreamer
 import GstSwift
-import Synchronization
+import Locking
 import YoloCore
 
 /// `swiftyolo`: in-place YOLO/FastestDet detection on raw video through libtorch. Attaches

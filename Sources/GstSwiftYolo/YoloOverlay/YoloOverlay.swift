@@ -1,7 +1,7 @@
 import CGStreamer
 import CPangoCairo
 import GstSwift
-import Synchronization
+import Locking
 
 /// `yolooverlay`: draws each ROI meta's box with its track id, label and confidence, one
 /// stable colour per track (per class when untracked), with Cairo and Pango (plain text:
