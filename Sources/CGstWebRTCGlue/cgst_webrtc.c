@@ -34,6 +34,22 @@ gint cgst_webrtc_offer_kinds(const gchar *sdp, gchar *kinds, gint max) {
   return (gint)count;
 }
 
+void cgst_webrtc_disable_upnp(GstElement *webrtcbin) {
+  GObject *ice = NULL;
+  g_object_get(webrtcbin, "ice-agent", &ice, NULL);
+  if (ice == NULL) return;
+  // 1.22's libnice-backed agent exposes its NiceAgent as "agent"; other agents may not.
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
+    GObject *agent = NULL;
+    g_object_get(ice, "agent", &agent, NULL);
+    if (agent != NULL) {
+      if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp")) g_object_set(agent, "upnp", FALSE, NULL);
+      g_object_unref(agent);
+    }
+  }
+  g_object_unref(ice);
+}
+
 gboolean cgst_webrtc_add_turn_server(GstElement *webrtcbin, const gchar *uri) {
   gboolean added = FALSE;
   g_signal_emit_by_name(webrtcbin, "add-turn-server", uri, &added);

@@ -121,6 +121,7 @@ final class WebRTCViewer: Sendable {
             s.answering = Answering(plan: plan, videoSection: videoSection, audioSection: audioSection, completion: completion)
         }
         guard let webrtc else { throw Failure.cannotBuild("no webrtcbin") }
+        cgst_webrtc_disable_upnp(webrtc.pointer)
         turnServers.forEach { _ = cgst_webrtc_add_turn_server(webrtc.pointer, $0) }
         watchConnection(webrtc.pointer)
         bridge.timeViewerPipeline(built)

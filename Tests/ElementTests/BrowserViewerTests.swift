@@ -174,6 +174,27 @@ final class BrowserInputsTests: XCTestCase {
         XCTAssertGreaterThan(synced, 3 * unsynced, "frames drawn with their own envelope (found by RTP timestamp): \(synced) of \(synced + unsynced)")
     }
 
+    /// A browser viewer's ICE agent does not look for a router to open ports in (libnice's UPnP
+    /// default): a server has none, and the search is SSDP multicast to the LAN from a thread
+    /// of its own per viewer. libnice's debug log says when it tried.
+    func testABrowserViewerDoesNotSearchTheNetworkForARouter() throws {
+        let server = try VideoServer(environment: ["NICE_DEBUG": "all", "G_MESSAGES_DEBUG": "libnice"])
+        let chat = NSTemporaryDirectory() + "chatcast-quiet-\(UUID().uuidString).txt"
+        _ = FileManager.default.createFile(atPath: chat, contents: Data("dave: hello\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: chat) }
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chat, seconds: 60)
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let offer = try String(contentsOfFile: Paths.repo.appendingPathComponent("Tests/fixtures/web/chromium-offer.sdp").path, encoding: .utf8)
+        let answered = httpRequest("POST", server.web + "/lobby/whep", body: offer, contentType: "application/sdp")
+        XCTAssertEqual(answered.status, 201, answered.body)
+        XCTAssertTrue(answered.body.contains("a=candidate"), "candidates gathered: \(answered.body)")
+        Thread.sleep(forTimeInterval: 2)  // past libnice's UPnP timeout
+        let log = server.background.stdout + server.background.stderr  // GLib writes debug to stdout
+        XCTAssertTrue(log.contains("libnice-DEBUG"), "libnice's debug log is on")
+        XCTAssertFalse(log.contains("UPnP"), log.split(separator: "\n").filter { $0.contains("UPnP") }.joined(separator: "\n"))
+    }
+
     /// WHEP sessions come and go without leaving anything in the server: an offer Chromium
     /// made (Tests/fixtures/web/chromium-offer.sdp) answered and deleted 12 times; the server's
     /// threads (webrtcbin starts two a session) and sessions are back where they were.

@@ -28,6 +28,10 @@ gchar *cgst_webrtc_local_sdp(GstElement *webrtcbin);
 /// Adds a TURN server ("turn(s)://user:password@host:port").
 gboolean cgst_webrtc_add_turn_server(GstElement *webrtcbin, const gchar *uri);
 
+/// Turns off UPnP port mapping in webrtcbin's ICE agent: a server has no router to open, and
+/// libnice would otherwise search the LAN (SSDP multicast) from a thread of its own per viewer.
+void cgst_webrtc_disable_upnp(GstElement *webrtcbin);
+
 /// webrtcbin's connection-state (GstWebRTCPeerConnectionState as an int).
 gint cgst_webrtc_connection_state(GstElement *webrtcbin);
 
