@@ -11,7 +11,8 @@ import Locking
 /// `DatabasePool`: WAL readers run beside the writer, never behind a commit.
 ///
 /// History is kept within its `HistoryRetention`: pruned on the writer's queue at start and
-/// every `pruneInterval` (behind the writes, never on the event loop).
+/// every `pruneInterval` (behind the writes, never on the event loop); a room's message cap
+/// is also kept as the room is written to.
 public final class SQLiteMessageStore: MessageStore, Sendable {
     private let db: DatabasePool
     private let writer = DispatchQueue(label: "chatcast.history")
@@ -20,6 +21,8 @@ public final class SQLiteMessageStore: MessageStore, Sendable {
     private let pending = Mutex<[(StoredMessage?, @Sendable (Error?) -> Void)]>([])
     public let retention: HistoryRetention
     private let pruning = Mutex<DispatchSourceTimer?>(nil)
+    /// Messages written to each room since its count was last trimmed (used on the writer).
+    private let writtenSinceTrim = Mutex<[String: Int]>([:])
 
     public init(directory: String, retention: HistoryRetention = HistoryRetention(),
                 pruneInterval: DispatchTimeInterval = .seconds(600)) throws {
@@ -115,6 +118,30 @@ public final class SQLiteMessageStore: MessageStore, Sendable {
         }
     }
 
+    /// The per-room cap holds as messages arrive, not only at the periodic prune: a room is
+    /// trimmed to its newest N each time a tenth of N more were written to it.
+    private func trimBusyRooms(_ db: Database, _ keys: [String]) throws {
+        guard let keep = retention.maxMessagesPerRoom else { return }
+        let slack = max(1, keep / 10)
+        let due = writtenSinceTrim.withLock { counts -> [String] in
+            var due: [String] = []
+            for key in keys {
+                counts[key, default: 0] += 1
+                if counts[key]! >= slack {
+                    counts[key] = nil
+                    due.append(key)
+                }
+            }
+            return due
+        }
+        for key in Set(due) {
+            try db.execute(sql: """
+                DELETE FROM message WHERE channelKey = ? AND id <= (
+                  SELECT id FROM message WHERE channelKey = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+                """, arguments: [key, key, keep])
+        }
+    }
+
     private func commitPending() {
         let batch = pending.withLock { queue -> [(StoredMessage?, @Sendable (Error?) -> Void)] in
             defer { queue = [] }
@@ -130,6 +157,7 @@ public final class SQLiteMessageStore: MessageStore, Sendable {
                     for m in messages {
                         try insert.execute(arguments: [CaseMapping.fold(m.channel), m.channel, m.msgid, m.time, m.source, m.text])
                     }
+                    try trimBusyRooms(db, messages.map { CaseMapping.fold($0.channel) })
                 }
             } catch {
                 failure = error

@@ -42,6 +42,24 @@ final class HistoryRetentionTests: XCTestCase {
         XCTAssertEqual(store.prune(now: now), 0, "nothing more to prune")
     }
 
+    /// A busy room stays near its cap between the periodic prunes (an hour apart here): its
+    /// newest messages are kept, and the file does not grow with the traffic.
+    func testABusyRoomIsKeptToItsCapAsItIsWritten() throws {
+        let dir = NSTemporaryDirectory() + "chatcast-retention-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteMessageStore(directory: dir, retention: HistoryRetention(maxAgeDays: nil, maxMessagesPerRoom: 50),
+                                           pruneInterval: .seconds(3600))
+        let now = Date()
+        for n in 0..<2000 { store.append(message("m\(n)", "#busy", daysAgo: 0, now: now)) { _ in } }
+        store.append(message("q0", "#quiet", daysAgo: 0, now: now)) { _ in }
+        store.flush()
+        let kept = stored(store, "#busy")
+        XCTAssertGreaterThanOrEqual(kept.count, 50, "at least the cap is kept")
+        XCTAssertLessThanOrEqual(kept.count, 55, "the cap and a tenth of it at most")
+        XCTAssertEqual(kept, (2000 - kept.count..<2000).map { "m\($0)" }, "the newest, in order")
+        XCTAssertEqual(stored(store, "#quiet"), ["q0"], "other rooms untouched")
+    }
+
     func testForeverKeepsEverything() throws {
         let dir = NSTemporaryDirectory() + "chatcast-retention-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
