@@ -36,13 +36,20 @@ public func fuzzIRCClient(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     func collect() {
         while let part = try? channel.readOutbound(as: ByteBuffer.self) { written += part.readableBytesView }
     }
+    // NIO's IdleStateHandler times reads by the real clock and schedules by the loop's: once
+    // the embedded loop's time passes the machine's uptime its timer spins until real time
+    // catches up (30 s a go). Kept well under the uptime of any machine that built this.
+    var advances = 0
     var at = 0
     while at < stream.count && channel.isActive {
         let end = min(at + chunk, stream.count)
         _ = try? channel.writeInbound(channel.allocator.buffer(bytes: stream[at..<end]))
         if chat { client.send(room: "lobby", text: "line \(at) é") }
         loop.run()
-        if timePasses { loop.advanceTime(by: .seconds(31)) }
+        if timePasses && advances < 8 {
+            advances += 1
+            loop.advanceTime(by: .seconds(31))
+        }
         collect()
         at = end
     }
