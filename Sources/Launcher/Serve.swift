@@ -95,6 +95,7 @@ struct Serve: ParsableCommand {
     @OptionGroup var location: Presets.Location
 
     func run() throws {
+        MallocArenas.apply()
         StopSignal.arm()
         var file: ServeConfig?
         if let config {

@@ -76,6 +76,56 @@ final class ServeUnderLoadTests: XCTestCase {
         XCTAssertLessThan(scrapedHigh, quietHigh + 50, "90th percentile \(scrapedHigh) ms while scraped, \(quietHigh) ms before")
     }
 
+    /// glibc allows 8 malloc arenas a core, and memory freed in one is kept for it: `serve`'s
+    /// hundreds of short-lived streaming threads made RSS creep under churn while the heap in use
+    /// stayed flat (the soak). One arena a core, unless MALLOC_ARENA_MAX says otherwise.
+    func testStreamingThreadsShareOneMallocArenaPerCore() throws {
+        let limit = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        let ours = try arenaHeapsUnderViewers(environment: [:])
+        XCTAssertLessThan(ours.heaps, limit, "\(ours.heaps) arena heaps besides the main one for \(ours.threads) threads "
+                          + "on \(limit) cores")
+        guard limit < 8 else { return }
+        let asked = try arenaHeapsUnderViewers(environment: ["MALLOC_ARENA_MAX": "8"])
+        XCTAssertTrue((limit...7).contains(asked.heaps), "MALLOC_ARENA_MAX=8 kept: \(asked.heaps) heaps for \(asked.threads) threads")
+    }
+
+    /// Arenas are read from the process's map: each but the main one is a heap of its own at a
+    /// 64 MiB boundary. glibc gives each new thread a new arena until the limit is reached.
+    private func arenaHeapsUnderViewers(environment: [String: String]) throws -> (heaps: Int, threads: Int) {
+        let server = try VideoServer(environment: environment)
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chatFile(), seconds: 60)
+        defer { publisher.stop() }
+        try server.waitLive("lobby")
+        let viewers = try Background(python([Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby",
+                                             "16", "0", "20"]), name: "viewers")
+        defer { viewers.stop() }
+        try eventually("16 RTSP viewers", timeout: 60) {
+            metric(httpRequest("GET", server.web + "/metrics").body, "chatcast_viewers{protocol=\"rtsp\"}") == 16
+        }
+        let pid = server.background.process.processIdentifier
+        let status = try procFile("/proc/\(pid)/status")
+        let threads = status.split(separator: "\n").first { $0.hasPrefix("Threads:") }
+            .flatMap { Int($0.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        XCTAssertGreaterThan(threads, 16, "enough threads to use 8 arenas")
+        let maps = try procFile("/proc/\(pid)/maps")
+        let heaps = maps.split(separator: "\n").filter { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count == 5, fields[1] == "rw-p", let start = UInt64(fields[0].split(separator: "-")[0], radix: 16)
+            else { return false }
+            return start % (64 << 20) == 0
+        }.count
+        return (heaps, threads)
+    }
+
+    /// A /proc file read to its end (they say their size is 0; Foundation then reads one page).
+    private func procFile(_ path: String) throws -> String {
+        let handle = try XCTUnwrap(FileHandle(forReadingAtPath: path), path)
+        defer { try? handle.close() }
+        var data = Data()
+        while let chunk = try handle.read(upToCount: 65536), !chunk.isEmpty { data.append(chunk) }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Browsers arriving all at once (a room announced in chat) are answered on a worker of
     /// their own that never waits: the rooms' pacer, which feeds starting viewers every 10
     /// ms, keeps its time meanwhile.
