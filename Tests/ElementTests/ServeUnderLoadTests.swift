@@ -77,8 +77,8 @@ final class ServeUnderLoadTests: XCTestCase {
     }
 
     /// glibc allows 8 malloc arenas a core, and memory freed in one is kept for it: `serve`'s
-    /// hundreds of short-lived streaming threads made RSS creep under churn while the heap in use
-    /// stayed flat (the soak). One arena a core, unless MALLOC_ARENA_MAX says otherwise.
+    /// hundreds of short-lived streaming threads made RSS creep in the soak while malloc's in-use
+    /// bytes stayed flat under the same churn. One arena a core, unless MALLOC_ARENA_MAX says otherwise.
     func testStreamingThreadsShareOneMallocArenaPerCore() throws {
         let limit = max(2, ProcessInfo.processInfo.activeProcessorCount)
         let ours = try arenaHeapsUnderViewers(environment: [:])
