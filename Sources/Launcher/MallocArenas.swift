@@ -10,17 +10,10 @@ enum MallocArenas {
     @_silgen_name("mallopt")
     private static func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 
-    static func limit(cores: Int, environment: String?) -> Int? {
-        if let environment, !environment.isEmpty { return nil }
-        return max(2, cores)
-    }
-
     static func apply() {
         #if canImport(Glibc)
-        let value = getenv("MALLOC_ARENA_MAX").map { String(cString: $0) }
-        if let arenas = limit(cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), environment: value) {
-            _ = glibcMallopt(-8 /* M_ARENA_MAX */, Int32(arenas))
-        }
+        if let asked = getenv("MALLOC_ARENA_MAX"), asked.pointee != 0 { return }
+        _ = glibcMallopt(-8 /* M_ARENA_MAX */, Int32(max(2, sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
         #endif
     }
 }

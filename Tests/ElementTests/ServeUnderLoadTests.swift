@@ -14,6 +14,25 @@ final class ServeUnderLoadTests: XCTestCase {
         return path
     }
 
+    /// A server whose #lobby a test ball publishes to, watched by `count` RTSP viewers for
+    /// `seconds`; returns once /metrics counts them all.
+    private func lobbyWatched(by count: Int, seconds: Int, extra: [String] = [], environment: [String: String] = [:]) throws
+        -> (VideoServer, Background, Background) {
+        let server = try VideoServer(extra: extra, environment: environment)
+        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chatFile(), seconds: 2 * seconds)
+        do {
+            try server.waitLive("lobby")
+            let viewers = try Background(python([Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort),
+                                                 "/lobby", String(count), "0", String(seconds)]), name: "viewers")
+            do {
+                try eventually("\(count) RTSP viewers", timeout: 60) {
+                    metric(httpRequest("GET", server.web + "/metrics").body, "chatcast_viewers{protocol=\"rtsp\"}") == Double(count)
+                }
+            } catch { viewers.stop(); throw error }
+            return (server, publisher, viewers)
+        } catch { publisher.stop(); throw error }
+    }
+
     /// Milliseconds from sending each of `count` lines to hearing its echo (stamped as the
     /// client hears it, not when the test looks).
     private func roundTrips(_ client: IRCClient, _ heard: Arrivals, count: Int, tag: String) throws -> [Double] {
@@ -34,16 +53,9 @@ final class ServeUnderLoadTests: XCTestCase {
     }
 
     func testMetricsScrapedFiftyTimesASecondLeaveChatRoundTripsAloneWithThirtyTwoViewers() throws {
-        let server = try VideoServer(extra: ["--max-viewers", "100", "--rate-limit", "1000/1"])
-        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chatFile(), seconds: 120)
-        defer { publisher.stop() }
-        try server.waitLive("lobby")
-        let viewers = try Background(python([Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby",
-                                             "32", "0", "60"]), name: "viewers")
-        defer { viewers.stop() }
-        try eventually("32 RTSP viewers", timeout: 60) {
-            metric(httpRequest("GET", server.web + "/metrics").body, "chatcast_viewers{protocol=\"rtsp\"}") == 32
-        }
+        let (server, publisher, viewers) = try lobbyWatched(by: 32, seconds: 60,
+                                                            extra: ["--max-viewers", "100", "--rate-limit", "1000/1"])
+        defer { publisher.stop(); viewers.stop() }
         let heard = Arrivals()
         var options = IRCClient.Options(server: IRCServerAddress(server.irc)!, nick: "timer", rooms: ["lobby"])
         options.echo = true
@@ -92,16 +104,8 @@ final class ServeUnderLoadTests: XCTestCase {
     /// Arenas are read from the process's map: each but the main one is a heap of its own at a
     /// 64 MiB boundary. glibc gives each new thread a new arena until the limit is reached.
     private func arenaHeapsUnderViewers(environment: [String: String]) throws -> (heaps: Int, threads: Int) {
-        let server = try VideoServer(environment: environment)
-        let publisher = try publishTestBall(to: server.url("lobby"), chatFile: chatFile(), seconds: 60)
-        defer { publisher.stop() }
-        try server.waitLive("lobby")
-        let viewers = try Background(python([Paths.interop + "/rtsp_viewers.py", "127.0.0.1", String(server.rtspPort), "/lobby",
-                                             "16", "0", "20"]), name: "viewers")
-        defer { viewers.stop() }
-        try eventually("16 RTSP viewers", timeout: 60) {
-            metric(httpRequest("GET", server.web + "/metrics").body, "chatcast_viewers{protocol=\"rtsp\"}") == 16
-        }
+        let (server, publisher, viewers) = try lobbyWatched(by: 16, seconds: 20, environment: environment)
+        defer { publisher.stop(); viewers.stop() }
         let pid = server.background.process.processIdentifier
         let status = try procFile("/proc/\(pid)/status")
         let threads = status.split(separator: "\n").first { $0.hasPrefix("Threads:") }
